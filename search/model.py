@@ -1,0 +1,53 @@
+"""The article record that flows from readers through normalisation into the index."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+
+ENTITY_FIELDS = ("people", "orgs", "places")
+LIST_FIELDS = ("authors", "people", "orgs", "places", "topics")
+FACET_FIELDS = ("people", "orgs", "places", "source", "topics")
+
+
+@dataclass
+class Article:
+    """One news article.
+
+    Readers fill what their format gives; normalisation fills the rest
+    (id, UTC date, extracted entities).  ``given`` names the entity fields
+    the source format provided: those are authoritative and never
+    re-extracted.
+    """
+
+    body: str
+    title: str = ""
+    date: datetime | None = None  # timezone-aware UTC once normalised
+    source: str = ""
+    url: str = ""
+    id: str = ""
+    authors: list[str] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
+    orgs: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    given: frozenset[str] = frozenset()  # entity fields given by the source format
+    path: str = ""  # file it came from
+    line: int = 0  # 1-based line (or record start line) within that file
+    format: str = ""  # reader that produced it
+
+    def replace(self, **changes) -> Article:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record that could not be ingested: reported as ``path:line: reason``."""
+
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}" if self.line else f"{self.path}: {self.reason}"
