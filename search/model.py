@@ -27,6 +27,7 @@ class Article:
     source: str = ""
     url: str = ""
     id: str = ""
+    content_hash: str = ""  # fingerprint of title + body, set by normalisation
     authors: list[str] = field(default_factory=list)
     people: list[str] = field(default_factory=list)
     orgs: list[str] = field(default_factory=list)

