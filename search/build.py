@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from whoosh.query import Every
+from whoosh.query import Term
 
 from . import index
 from .boilerplate import RepeatedParagraphs, strip_boilerplate
@@ -79,7 +79,15 @@ def read_one(path: Path) -> FileRecord:
         raw_digest = _file_digest(path)
     except OSError as exc:
         return FileRecord(str(path), 0, 0, "", [Rejected(str(path), 0, exc.strerror or str(exc))])
-    return FileRecord(str(path), stat.st_size, stat.st_mtime_ns, raw_digest, list(read_file(path)))
+    items = [early_normalise(item) for item in read_file(path)]
+    return FileRecord(str(path), stat.st_size, stat.st_mtime_ns, raw_digest, items)
+
+
+def early_normalise(item: Article | Rejected) -> Article | Rejected:
+    """Normalise in the worker unless the article must first be compared with its peers."""
+    if isinstance(item, Article) and item.format not in CLEANUP_FORMATS:
+        return normalise(item)
+    return item
 
 
 def _file_digest(path: Path) -> str:
@@ -109,7 +117,7 @@ def cleanup_group(article: Article) -> str:
 def prepare(
     articles: list[Article], repeated: RepeatedParagraphs, rejected: list[Rejected]
 ) -> list[Article]:
-    """Strip boilerplate where the format needs it, then normalise; drop what is left empty."""
+    """Strip boilerplate where the format needs it (counting repeats first), then normalise."""
     staged = []
     for article in articles:
         if article.format in CLEANUP_FORMATS:
@@ -123,8 +131,8 @@ def prepare(
             if not kept:
                 rejected.append(Rejected(article.path, article.line, "no article text left after boilerplate"))
                 continue
-            article = article.replace(body="\n\n".join(kept))
-        out.append(normalise(article))
+            article = normalise(article.replace(body="\n\n".join(kept)))
+        out.append(article)
     return out
 
 
@@ -340,8 +348,8 @@ def _write_state(work: Path, manifest: dict, repeated: RepeatedParagraphs, repor
 def _count_articles(directory: Path) -> tuple[int, int]:
     """(articles, undated articles) in an index directory."""
     with index.open_index(directory).searcher() as searcher:
-        dated = sum(1 for _ in searcher.docs_for_query(Every("date")))
-        return searcher.doc_count(), searcher.doc_count() - dated
+        undated = sum(1 for _ in searcher.docs_for_query(Term("undated", "yes")))
+        return searcher.doc_count(), undated
 
 
 def _finish_report(report: RunReport, started: float) -> RunReport:

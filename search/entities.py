@@ -109,7 +109,9 @@ def clean_person(text: str) -> str:
 
 
 def _name_word(word: str) -> bool:
-    return word[0].isupper() or word.casefold() in _NAME_PARTICLES or not word[0].isalpha()
+    """Not lower-case (caseless scripts pass), or a particle ("van", "al-Assad")."""
+    head = re.split(r"[-'’]", word, maxsplit=1)[0].casefold()
+    return not word[0].islower() or head in _NAME_PARTICLES
 
 
 # --------------------------------------------------------------------------- people
@@ -132,12 +134,18 @@ class _Variant:
         return (-self.count, -len(self.text), self.first)
 
 
+def _split_suffix(name: str) -> tuple[list[str], str]:
+    """Case-folded name words without trailing suffixes, and those suffixes ("jr")."""
+    words = [w.rstrip(".,").casefold() for w in name.split()]
+    suffix = []
+    while len(words) > 1 and words[-1] in _NAME_SUFFIXES:
+        suffix.insert(0, words.pop())
+    return words, " ".join(suffix)
+
+
 def surname_of(name: str) -> str:
     """Case-folded surname: last word that is not a suffix like "Jr"."""
-    words = [w.rstrip(".,").casefold() for w in name.split()]
-    while len(words) > 1 and words[-1] in _NAME_SUFFIXES:
-        words.pop()
-    return words[-1]
+    return _split_suffix(name)[0][-1]
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:
@@ -165,6 +173,12 @@ def _similar_given(a: str, b: str) -> bool:
     return edit_distance(a, b, allowed) <= allowed
 
 
+def _same_person(a: _Variant, b: _Variant) -> bool:
+    """Same surname and suffix (Donald Trump is not Donald Trump Jr), similar first name."""
+    (wa, sa), (wb, sb) = _split_suffix(a.text), _split_suffix(b.text)
+    return wa[-1] == wb[-1] and sa == sb and _similar_given(a.given, b.given)
+
+
 def _cluster_full_names(variants: list[_Variant]) -> dict[str, _Variant]:
     """Map each full-name spelling (case-folded) to its cluster's representative.
 
@@ -175,7 +189,7 @@ def _cluster_full_names(variants: list[_Variant]) -> dict[str, _Variant]:
     reps: list[_Variant] = []
     members: dict[str, _Variant] = {}
     for v in sorted(variants, key=_Variant.rank):
-        rep = next((r for r in reps if surname_of(r.text) == surname_of(v.text) and _similar_given(r.given, v.given)), None)
+        rep = next((r for r in reps if _same_person(r, v)), None)
         if rep is None:
             rep = _Variant(v.text, 0, v.first)
             reps.append(rep)
@@ -319,11 +333,12 @@ def _load_model(name: str):
     return _MODELS[name]
 
 
-def model_tag(name: str = MODEL_NAME) -> str | None:
+def model_tag(name: str | None = None) -> str | None:
     """Cache-key prefix naming model, spaCy and text cap; None if the model is not installed.
 
     Read from package metadata so an all-hits run never imports spaCy.
     """
+    name = name or MODEL_NAME
     try:
         versions = f"{metadata.version(name)}/spacy-{metadata.version('spacy')}"
     except metadata.PackageNotFoundError:
@@ -384,6 +399,13 @@ class _Cache:
 
     def __init__(self, path: str | os.PathLike):
         self.db = sqlite3.connect(os.fspath(path), timeout=60)
+        try:
+            self._setup()
+        except sqlite3.Error:
+            self.db.close()
+            raise
+
+    def _setup(self) -> None:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute(
@@ -454,7 +476,7 @@ class EntityExtractor:
         todo = {h: text for h, text in chunk if h not in spans}
         if not todo:
             return spans
-        new = self._extract(list(todo.values()))
+        new = self._run_model(list(todo.values()))
         if new is None:  # no model: empty lists, not cached
             self.stats["fallback"] += len(todo)
             return spans
@@ -464,17 +486,14 @@ class EntityExtractor:
             self._cache.put_many(self.tag, fresh)
         return {**spans, **fresh}
 
-    def _extract(self, texts: list[str]) -> list[list[tuple[str, str]]] | None:
-        """Model output for texts, or None when the model is unavailable."""
-        if self.tag is None or _load_model(MODEL_NAME) is None:
-            if self.tag is None:
-                _warn_once(f"load:{MODEL_NAME}", f"spaCy model {MODEL_NAME!r} is not installed; entities empty")
-            return None
-        return self._run_model(texts)
+    def _run_model(self, texts: list[str]) -> list[list[tuple[str, str]]] | None:
+        """Raw spans per text, or None when the model is unavailable.
 
-    def _run_model(self, texts: list[str]) -> list[list[tuple[str, str]]]:
-        """Run the NER pipe; forks ``processes`` workers only for enough texts to repay it."""
+        Forks ``processes`` workers only for enough texts to repay the start-up.
+        """
         nlp = _load_model(MODEL_NAME)
+        if nlp is None:
+            return None
         n_process = self.processes if len(texts) >= PARALLEL_MIN else 1
         with _single_blas_thread():
             docs = nlp.pipe((clip(t) for t in texts), n_process=n_process, batch_size=BATCH_SIZE)

@@ -12,6 +12,7 @@ import re
 
 from whoosh import fields
 from whoosh.analysis import STOP_WORDS, Token, Tokenizer
+from whoosh.formats import Positions
 from whoosh.lang.porter import stem as porter_stem
 
 _WORD_RE = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)  # "u.s", "3.5"; "putin's" -> "putin", "s"
@@ -70,6 +71,41 @@ class NewsTokenizer(Tokenizer):
             yield token
 
 
+    def term_positions(self, value: str) -> dict[str, list[int]]:
+        """{term: [positions]} for indexing, without building a Token per word."""
+        stoplist, minsize, maxsize, stemming = self.stoplist, self.minsize, self.maxsize, self.stemming
+        out: dict[str, list[int]] = {}
+        for pos, word in enumerate(_WORD_RE.findall(value.lower())):
+            if word in stoplist or not minsize <= len(word) <= maxsize:
+                continue
+            term = stem(word) if stemming else word
+            found = out.get(term)
+            if found is None:
+                out[term] = [pos]
+            else:
+                found.append(pos)
+        return out
+
+
+class FastPositions(Positions):
+    """Whoosh's Positions format, fed straight from ``NewsTokenizer.term_positions``."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        term_positions = getattr(analyzer, "term_positions", None)
+        if term_positions is None:
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        boost, encode = self.field_boost, self.encode
+        for term, positions in term_positions(value).items():
+            yield term, len(positions), len(positions) * boost, encode(positions)
+
+
+def text_field(analyzer, stored: bool = False, field_boost: float = 1.0) -> fields.TEXT:
+    field = fields.TEXT(analyzer=analyzer, stored=stored, field_boost=field_boost)
+    field.format = FastPositions(field_boost=field_boost)
+    return field
+
+
 def news_analyzer(stemming: bool = True):
     return NewsTokenizer(stemming=stemming)
 
@@ -92,14 +128,15 @@ def build_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True),
         path=fields.ID(stored=True),
         hash=fields.ID(stored=True),
-        title=fields.TEXT(analyzer=text, stored=True, field_boost=2.5),
-        body=fields.TEXT(analyzer=text, stored=True),
+        title=text_field(text, stored=True, field_boost=2.5),
+        body=text_field(text, stored=True),
         date=fields.DATETIME(stored=True),
-        people=fields.TEXT(analyzer=names),
-        orgs=fields.TEXT(analyzer=names),
-        places=fields.TEXT(analyzer=names),
-        topics=fields.TEXT(analyzer=names),
-        source=fields.TEXT(analyzer=names),
-        authors=fields.TEXT(analyzer=names),
+        undated=fields.ID(),  # "yes" on articles without a date: counts them without a scan
+        people=text_field(names),
+        orgs=text_field(names),
+        places=text_field(names),
+        topics=text_field(names),
+        source=text_field(names),
+        authors=text_field(names),
         data=fields.STORED,
     )

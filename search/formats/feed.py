@@ -15,7 +15,16 @@ from datetime import UTC, datetime
 
 import feedparser
 
-from search.formats.html import fragment_text, head_text, parse_date, plain_paragraphs, skip_prolog, squash
+from search.formats.html import (
+    decode_html,
+    fragment_text,
+    head_text,
+    parse_date,
+    plain_paragraphs,
+    skip_prolog,
+    split_authors,
+    squash,
+)
 from search.formats.urls import absolute_url, canonical_url, hostname
 from search.model import Article, Rejected
 
@@ -46,7 +55,7 @@ def looks_like_feed(head: bytes) -> bool:
     if local == "rss":
         return True
     if local == "feed":
-        return any(ns in lowered for ns in _ATOM_NAMESPACES)
+        return any(ns in lowered for ns in _ATOM_NAMESPACES) or "<entry" in lowered
     if local == "rdf":
         return any(ns in lowered for ns in _RSS_NAMESPACES)
     return False
@@ -109,20 +118,21 @@ def _title(entry: dict) -> str:
 def _date(entry: dict) -> datetime | None:
     """Publication date in UTC: published, else updated, else created."""
     for key in ("published", "updated", "created"):
-        parsed = entry.get(f"{key}_parsed")
+        # dict.get: FeedParserDict.get("updated") silently (and deprecatedly) answers with "published"
+        parsed, raw = dict.get(entry, f"{key}_parsed"), dict.get(entry, key)
         if parsed:
             return datetime(*parsed[:6], tzinfo=UTC)
-        if entry.get(key) and (when := parse_date(entry[key])):
+        if raw and (when := parse_date(raw)):
             return when
     return None
 
 
 def _authors(entry: dict) -> list[str]:
     """Author names; e-mail addresses alone are not names."""
-    names = [squash(a.get("name", "")) for a in entry.get("authors", []) or [] if isinstance(a, dict)]
-    if not any(names) and entry.get("author"):
-        names = [squash(re.sub(r"\S+@\S+", "", entry["author"]).strip(" ()"))]
-    return list(dict.fromkeys(n for n in names if n and "@" not in n))
+    raw = [a.get("name", "") for a in entry.get("authors", []) or [] if isinstance(a, dict)]
+    if not any(raw) and entry.get("author"):
+        raw = [re.sub(r"\S+@\S+", "", entry["author"]).strip(" ()")]
+    return list(dict.fromkeys(name for value in raw for name in split_authors(value or "")))
 
 
 def _topics(entry: dict) -> list[str]:
@@ -193,11 +203,28 @@ def _items(path: str, parsed, data: bytes) -> Iterator[Article | Rejected]:
             yield Rejected(path, span.line, f"item {number}: {type(exc).__name__}: {exc}")
 
 
+_ENCODING_DECL_RE = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*)[\"'][\w.:-]+[\"']")
+
+
+def _as_utf8(data: bytes) -> bytes:
+    """The feed re-encoded as UTF-8 after robust decoding, for feeds whose bytes contradict their declaration."""
+    text = decode_html(data).encode("utf-8")
+    return _ENCODING_DECL_RE.sub(rb'\1"utf-8"', text, count=1)
+
+
+def _parse(data: bytes):
+    """feedparser on the bytes; on a decoding failure, once more on a robustly re-decoded copy."""
+    # A file object, never the bytes themselves: feedparser treats a bare string as a path or URL.
+    try:
+        return feedparser.parse(io.BytesIO(data), sanitize_html=True, resolve_relative_uris=True)
+    except UnicodeError:
+        return feedparser.parse(io.BytesIO(_as_utf8(data)), sanitize_html=True, resolve_relative_uris=True)
+
+
 def read_feed(path: str, data: bytes) -> Iterator[Article | Rejected]:
     """Every item of an RSS/Atom file as an Article; broken items and unusable feeds as Rejected."""
     try:
-        # A file object, never the bytes themselves: feedparser treats a bare string as a path or URL.
-        parsed = feedparser.parse(io.BytesIO(data), sanitize_html=True, resolve_relative_uris=True)
+        parsed = _parse(data)
     except Exception as exc:  # noqa: BLE001
         yield Rejected(path, 0, f"unreadable feed: {type(exc).__name__}: {exc}")
         return

@@ -12,7 +12,7 @@ import copy
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import lxml.html
 import trafilatura
@@ -36,15 +36,19 @@ MIN_YEAR = 1900
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
          (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _PROLOG_RE = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.S)
-_HTML_START_RE = re.compile(r"\s*<(?:!doctype\s+html|html|head|body|meta|title|base|link)[\s>/]", re.I)
-_HTML_ANYWHERE_RE = re.compile(r"<(?:html|body)[\s>]", re.I)
+_HTML_START_RE = re.compile(
+    r"\s*<(?:!doctype\s+html|html|head|body|meta|title|base|link|style|script|noscript"
+    # a bare dump of an article's markup, without the document around it
+    r"|div|article|section|main|header|p|h1|h2|table|center|font)[\s>/]",
+    re.I,
+)
 
 
 def head_text(head: bytes) -> str:
     """Decode the first bytes of a file just well enough to sniff its markup."""
     for bom, encoding in _BOMS[1:]:
         if head.startswith(bom):
-            return head[len(bom):].decode(encoding, "ignore")
+            return head[len(bom):].decode(encoding, "ignore").lstrip("\ufeff")
     return head.decode("utf-8", "ignore").lstrip("\ufeff")
 
 
@@ -57,20 +61,14 @@ def skip_prolog(text: str) -> int:
 
 
 def looks_like_html(head: bytes) -> bool:
-    """True when the first KB are an HTML document, whatever the file is called.
+    """True when the file starts like an HTML document or an HTML dump, whatever it is called.
 
-    Feeds are left to the feed reader; a browser's "saved from url" comment or
-    an XML declaration before the markup is skipped.
+    Decided by the first element after any XML declaration or comment (a
+    browser's "saved from url" note), so SGML such as Reuters' <REUTERS><BODY>
+    and feeds are not taken for pages.
     """
-    from search.formats.feed import looks_like_feed  # local: feed imports this module
-
     text = head_text(head[:HEAD_BYTES])
-    if looks_like_feed(head):
-        return False
-    rest = text[skip_prolog(text):]
-    if _HTML_START_RE.match(rest):
-        return True
-    return rest.lstrip().startswith("<") and bool(_HTML_ANYWHERE_RE.search(rest))
+    return bool(_HTML_START_RE.match(text, skip_prolog(text)))
 
 
 # ----------------------------------------------------------------- decoding
@@ -149,7 +147,11 @@ def decode_html(data: bytes) -> str:
 # ------------------------------------------------------------ text helpers
 
 _BLOCK_TAGS = frozenset(
-    ["p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "table", "ul", "ol", "dl", "dt", "dd", "section", "article", "header", "footer", "aside", "main", "address", "hr", "br", "figure", "center"]
+    {
+        "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "table", "ul", "ol",
+        "dl", "dt", "dd", "section", "article", "header", "footer", "aside", "main", "address", "hr", "br",
+        "figure", "center",
+    }
 )
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "svg", "figcaption", "button",
               "form", "nav", "template", "video", "audio", "picture", "img")
@@ -215,6 +217,11 @@ _ROLE_RE = re.compile(
 _AUTHOR_SPLIT_RE = re.compile(r"\s*(?:;|\band\b|&|\|)\s*", re.I)
 
 
+def _name_case(name: str) -> str:
+    """ "JANE ROE" (wire bylines) → "Jane Roe"; names in mixed case are left alone."""
+    return name.title() if name.isupper() and len(name) > 3 else name
+
+
 def split_authors(text: str) -> list[str]:
     """Split a byline ("By A and B", "A; B", "A, B") into names."""
     text = _BY_RE.sub("", squash(text or ""))
@@ -227,7 +234,7 @@ def split_authors(text: str) -> list[str]:
             names.extend(x for x in pieces if x and not _ROLE_RE.search(x))
         else:
             names.append(part.strip(" ,"))
-    names = [n for n in names if n and "@" not in n and len(n) <= 80]
+    names = [_name_case(n) for n in names if n and "@" not in n and len(n) <= 80]
     if len(names) > 1:  # "Jane Doe | Staff writer": the role is not a second author
         names = [n for n in names if not _ROLE_RE.search(n)] or names[:1]
     return list(dict.fromkeys(names))
@@ -345,19 +352,30 @@ _PUBLISHED_META = ("article:published_time", "og:published_time", "article:publi
                    "parsely-pub-date", "cxenseparse:recs:publishtime", "originalpublicationdate")
 
 
+_YEAR_RE = re.compile(r"(?<!\d)(?:1[89]\d\d|2[01]\d\d)")
+_EPOCH_RE = re.compile(r"^\d{10}(?:\d{3})?$")
+_NO_DAY = datetime(2000, 1, 1)  # fills missing parts; dateutil's own default would be today
+
+
 def parse_date(value: str) -> datetime | None:
-    """Any date string → aware UTC datetime; naive times are taken as UTC, bare dates as that day."""
+    """Any date string → aware UTC datetime, or None.
+
+    Naive times are taken as UTC, a bare date as that day, a month as its
+    first day.  A value without a year is no date at all: missing parts are
+    never filled in from today.
+    """
     value = squash(str(value or ""))
-    if not value or not re.search(r"\d", value):
+    if _EPOCH_RE.match(value):
+        return datetime.fromtimestamp(int(value[:10]), UTC)
+    if not _YEAR_RE.search(value) and not re.match(r"^\d{8}", value):
         return None
     try:
-        parsed = dateparser.parse(value, tzinfos=_TZINFOS, fuzzy=False)
+        parsed = dateparser.parse(value, tzinfos=_TZINFOS, default=_NO_DAY)
     except (ValueError, OverflowError, TypeError):
         return None
     if parsed is None or parsed.year < MIN_YEAR:
         return None
-    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    return parsed
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _metadata_date(meta: PageMeta, tree) -> datetime | None:
@@ -373,40 +391,76 @@ def _metadata_date(meta: PageMeta, tree) -> datetime | None:
 
 
 _MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_DATELINE_RE = re.compile(
-    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS},?\s+\d{{4}}|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-    r"|\d{4}-\d{2}-\d{2})\b",
+_DATE_EXPR = (rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS},?\s+\d{{4}}|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+              r"|\d{4}-\d{2}-\d{2})")
+_DATELINE_RE = re.compile(rf"\b{_DATE_EXPR}\b", re.I)
+# A line that is nothing but a date (and maybe weekday and time): page furniture, not story.
+_DATE_ONLY_RE = re.compile(
+    rf"^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?{_DATE_EXPR}"
+    r"(?:,?\s+(?:at\s+)?\d{1,2}[:.]\d{2}\s*(?:am|pm)?(?:\s+[a-z]{2,5})?)?$",
     re.I,
 )
 _COPYRIGHT_RE = re.compile(r"(?:©|&copy;|\(c\)|copyright)\s*(?:\d{4}\s*[-–]\s*)?(\d{4})", re.I)
+
+
+_CLOCK_RE = re.compile(r"\b(\d{1,2})[:.](\d{2})\s*([ap]\.?m\.?)?(?:\s*\(?([A-Za-z]{2,5})\)?)?", re.I)
+_PUBLISHED_WORD_RE = re.compile(r"publish|posted|first", re.I)
+_UPDATED_WORD_RE = re.compile(r"updat|modif|edited|revised", re.I)
+
+
+def _following_elements(elem, levels: int = 2):
+    """Elements after ``elem`` in reading order: its siblings, then its parents' siblings."""
+    for _ in range(levels + 1):
+        if elem is None:
+            return
+        yield from elem.itersiblings()
+        elem = elem.getparent()
 
 
 def _near_headline_lines(tree, limit: int = 600) -> list[str]:
     """Text of the elements just after the <h1>, where bylines and date lines sit."""
     heads = tree.xpath("//h1")
     chunks: list[str] = []
-    size = 0
-    for node in heads[0].itersiblings() if heads else ():
+    for node in _following_elements(heads[0]) if heads else ():
         if not isinstance(node.tag, str) or node.tag in ("script", "style"):
             continue
-        chunks.append(squash(node.text_content()))
-        size += len(chunks[-1])
-        if size >= limit:
+        if text := squash(node.text_content()):
+            chunks.append(text)
+        if sum(map(len, chunks)) >= limit:
             break
     return chunks
 
 
-def _near_headline_text(tree, limit: int = 600) -> str:
-    return " ".join(_near_headline_lines(tree, limit))[:limit]
-
-
-def _dateline_date(tree) -> datetime | None:
-    """A date written out in the date line under the headline ("5 September 2025")."""
-    match = _DATELINE_RE.search(_near_headline_text(tree))
-    if not match:
+def _clock(day: datetime, line: str) -> datetime | None:
+    """``day`` at the time of day the line gives, if it also names a known zone ("11:52 PM EDT")."""
+    match = _CLOCK_RE.search(line)
+    zone = (match.group(4) or "").upper() if match else ""
+    if zone not in _TZINFOS:
         return None
-    when = parse_date(match.group(0).replace(".", ""))
-    return when.replace(hour=0, minute=0, second=0) if when else None
+    hour, minute = int(match.group(1)), int(match.group(2))
+    half = (match.group(3) or "").lower().replace(".", "")
+    hour = hour % 12 + 12 if half == "pm" else hour % 12 if half == "am" else hour
+    if hour > 23 or minute > 59:
+        return None
+    local = day.replace(hour=hour, minute=minute, second=0, tzinfo=timezone(timedelta(seconds=_TZINFOS[zone])))
+    return local.astimezone(UTC)
+
+
+def _dateline(tree) -> tuple[datetime, bool] | None:
+    """Date of the date line under the headline, and whether it carried a zoned time of day.
+
+    A "Published ..." line beats an "Updated ..." one.
+    """
+    lines = [line for line in _near_headline_lines(tree) if len(line) <= 160 and _DATELINE_RE.search(line)]
+    lines.sort(key=lambda line: (not _PUBLISHED_WORD_RE.search(line), bool(_UPDATED_WORD_RE.search(line))))
+    for line in lines:
+        day = parse_date(_DATELINE_RE.search(line).group(0).replace(".", ""))
+        if day is None:
+            continue
+        day = day.replace(hour=0, minute=0, second=0, microsecond=0)
+        precise = _clock(day, line)
+        return (precise, True) if precise else (day, False)
+    return None
 
 
 def _htmldate(tree, url: str, page: str) -> datetime | None:
@@ -424,8 +478,19 @@ def _htmldate(tree, url: str, page: str) -> datetime | None:
 
 
 def page_date(meta: PageMeta, tree, url: str, page: str) -> datetime | None:
-    """Publication date from the page's own evidence, or None; never the file's or today's date."""
-    return _metadata_date(meta, tree) or _htmldate(tree, url, page) or _dateline_date(tree)
+    """Publication date from the page's own evidence, or None; never the file's or today's date.
+
+    Order: metadata timestamps, then a date line that gives a zoned time (if it
+    agrees with htmldate's day), then htmldate's day (URL, date elements), then
+    the date line's day.
+    """
+    if when := _metadata_date(meta, tree):
+        return when
+    day = _htmldate(tree, url, page)
+    line = _dateline(tree)
+    if line and line[1] and (day is None or abs(line[0] - day) < timedelta(days=2)):
+        return line[0]
+    return day or (line[0] if line else None)
 
 
 # ---------------------------------------------------------- not-an-article
@@ -461,6 +526,14 @@ def _standalone_paragraphs(tree) -> int:
     return count
 
 
+def _link_share(tree, body: str) -> float:
+    """Share of the main text that is the text of links: high on lists of stories."""
+    anchors = {squash(a.text_content()) for a in tree.iter("a")}
+    anchors = {a for a in anchors if len(a) >= 20}
+    linked = sum(len(a) for a in anchors if a in body)
+    return min(1.0, linked / len(body)) if body else 0.0
+
+
 def not_article_reason(meta: PageMeta, tree, title: str, body: str) -> str | None:
     """Why this page is not an article (error page, index page, no text), or None."""
     heading = " ".join([title, tree.findtext(".//title") or "", squash(" ".join(tree.xpath("//h1//text()")))])
@@ -471,6 +544,9 @@ def not_article_reason(meta: PageMeta, tree, title: str, body: str) -> str | Non
     teasers = _linked_headlines(tree)
     if not meta.is_article and (meta.is_listing or teasers >= 4) and _standalone_paragraphs(tree) < 3:
         return f"not an article: index/listing page ({teasers} linked headlines)"
+    share = _link_share(tree, body)
+    if not meta.is_article and share >= 0.5:
+        return f"not an article: index/listing page ({share:.0%} of its text is link titles)"
     minimum = MIN_TEXT_MARKED if meta.is_article else MIN_TEXT
     if len(body) < minimum:
         return f"not an article: too little main text ({len(body)} chars)"
@@ -483,18 +559,20 @@ _BOILERPLATE_RE = re.compile(
     r"^(?:advertisement|advert|sponsored|share(?: this(?: article| story)?)?(?: on \w+)?|share via.*|"
     r"(?:follow|like) us on .{0,40}|sign up for .{0,80}newsletter.{0,40}|subscribe.{0,60}|read more:?.{0,120}|"
     r"related(?: articles| stories| links)?:?|more on this story|skip to (?:main )?content|"
-    r"(?:photo|image|picture|video)(?: credit)?: .{0,120}|copyright .{0,80}|© .{0,80})$",
+    r"(?:photo|image|picture|video)(?: credit)?: .{0,120}|copyright .{0,80}|© .{0,80}|[\W_]+)$",
     re.I,
 )
+# Rights notices at the foot of wire copy, whatever their length.
+_RIGHTS_RE = re.compile(r"^(?:copyright|©|\(c\))\b.*(?:all rights reserved|may not be (?:published|reproduced))", re.I)
 _BYLINE_RE = re.compile(r"^(?:by|written by|posted by|published|updated|posted|last updated)\b.{0,120}$", re.I)
 
 
 def _is_boilerplate(line: str, title: str) -> bool:
     """Lines trafilatura sometimes keeps that are page furniture, not story."""
-    if line == title or _BOILERPLATE_RE.match(line):
+    if line == title or _BOILERPLATE_RE.match(line) or _RIGHTS_RE.match(line):
         return True
     short = len(line) <= 140
-    return short and (_BYLINE_RE.match(line) is not None or _DATELINE_RE.fullmatch(line.strip(" .|")) is not None)
+    return short and (_BYLINE_RE.match(line) is not None or _DATE_ONLY_RE.match(line.strip(" .|")) is not None)
 
 
 def clean_body(text: str, title: str) -> str:
@@ -516,26 +594,57 @@ def _parse(page: str):
         return None
 
 
-def _extract(page: str, url: str):
+_LAYOUT_CELL_CONTENT = ".//td//*[self::p or self::h1 or self::h2 or self::h3 or self::div or self::table or self::ul]"
+
+
+def unwrap_layout_tables(tree) -> None:
+    """Turn tables used for page layout into divs, so the nav column is not read as a data table.
+
+    A table whose cells hold paragraphs, headings or other tables is layout,
+    not data; old news sites are built that way.
+    """
+    for table in list(tree.iter("table")):
+        if not table.xpath(_LAYOUT_CELL_CONTENT):
+            continue
+        own = [e for e in table.iter("tbody", "thead", "tfoot", "tr", "td", "th")
+               if e.xpath("ancestor::table[1]")[0] is table]
+        for elem in [table, *own]:
+            elem.tag = "div"
+
+
+def _extract(tree, url: str):
     """trafilatura's main-text extraction, its own date search switched off."""
+    tree = copy.deepcopy(tree)
+    unwrap_layout_tables(tree)
     return trafilatura.bare_extraction(
-        _XML_DECL_RE.sub("", page), url=url or None, with_metadata=True, include_comments=False,
+        tree, url=url or None, with_metadata=True, include_comments=False,
         include_tables=True, include_images=False, include_links=False, favor_precision=True,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
 
 
-_TITLE_SPLIT_RE = re.compile(r"\s+[|\u2013\u2014-]\s+|\s+::\s+")
+_TITLE_SPLIT_RE = re.compile(r"\s+[|\u2013\u2014-]\s+|\s+::\s+")  # separators around a site name
+
+
+_SITE_SEP = r"\s*(?:[|\u2013\u2014:-]|::)\s*"
+
+
+def strip_site_name(title: str, site: str) -> str:
+    """"Headline | Site" or "Site - Headline" → "Headline"."""
+    if not site:
+        return title
+    name = re.escape(site)
+    stripped = re.sub(rf"{_SITE_SEP}{name}$", "", title, flags=re.I)
+    stripped = re.sub(rf"^{name}{_SITE_SEP}", "", stripped, flags=re.I)
+    return stripped.strip() or title
 
 
 def _title(meta: PageMeta, doc, source: str) -> str:
-    """Headline: JSON-LD headline, og:title, trafilatura's title; site name suffix removed."""
-    title = squash(meta.article_ld.get("headline") if isinstance(meta.article_ld.get("headline"), str) else "")
+    """Headline: JSON-LD headline, og:title, then trafilatura's title; without the site name."""
+    headline = meta.article_ld.get("headline")
+    title = squash(headline) if isinstance(headline, str) else ""
     title = title or squash(meta.get("og:title", "twitter:title")) or squash(getattr(doc, "title", "") or "")
-    parts = _TITLE_SPLIT_RE.split(title)
-    if len(parts) > 1 and source and parts[-1].strip().lower() in (source.lower(), hostname(source)):
-        title = " - ".join(parts[:-1]) if "|" not in title else title.rsplit("|", 1)[0].strip()
-    return title
+    return strip_site_name(title, source)
 
 
 def _title_site(tree) -> str:
@@ -590,7 +699,7 @@ def _article(path: str, data: bytes) -> Article | Rejected:
         return Rejected(path, 0, "not HTML: no markup could be parsed")
     meta = PageMeta(tree, page)
     url = meta.canonical
-    doc = _extract(page, url)
+    doc = _extract(tree, url)
     source = _source(meta, tree, doc, url)
     title = _title(meta, doc, source)
     body = clean_body(getattr(doc, "text", "") or "", title) if doc is not None else ""

@@ -69,7 +69,10 @@ def absolute_url(href: str, base: str) -> str:
     href = (href or "").strip()
     if not href or _SCHEME_RE.match(href) or href.startswith("//"):
         return href
-    return urljoin(base, href) if base else ""
+    try:
+        return urljoin(base, href) if base else ""
+    except ValueError:  # e.g. a malformed IPv6 host in the base
+        return ""
 
 
 def hostname(url: str) -> str:
