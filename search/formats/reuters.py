@@ -22,6 +22,7 @@ _NEWID_RE = re.compile(rb'NEWID="(\d+)"')
 _DATE_FAST_RE = re.compile(r"(\d{1,2}-[A-Z]{3}-\d{4})(?:\s+(\d{1,2}:\d{2}:\d{2}))?")
 _D_RE = re.compile(r"<D>(.*?)</D>", re.DOTALL)
 _TAG_RE = re.compile(r"<[^>]+>")
+_TITLE_OR_DATELINE_RE = re.compile(r"<(TITLE|DATELINE)>.*?</\1>", re.DOTALL)
 _BRIEF_FILLER = "blah blah blah."
 CATEGORY_FIELDS = {"topics": "TOPICS", "places": "PLACES", "people": "PEOPLE", "orgs": "ORGS"}
 
@@ -85,8 +86,9 @@ def _values(element: str) -> list[str]:
 
 
 def _untagged_text(text: str) -> str:
-    """TEXT TYPE="UNPROC" articles have no BODY: take the TEXT element without its tags."""
-    return _TAG_RE.sub(" ", _element(text, "TEXT"))
+    """BRIEF and UNPROC articles have no BODY: the TEXT element minus title, dateline and markup."""
+    inner = _TITLE_OR_DATELINE_RE.sub(" ", _element(text, "TEXT"))
+    return _TAG_RE.sub(" ", inner).replace("******", " ")
 
 
 def _unescape(value: str) -> str:

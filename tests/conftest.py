@@ -1,0 +1,58 @@
+"""Shared fixtures: where ../shared lives, and small corpora written into tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEED_ARTICLE = SHARED / "seeds" / "000_2a19419ffac14254.txt"
+REUTERS_DIR = SHARED / "corpora" / "reuters21578"
+
+
+def reuters_files() -> list[Path]:
+    return sorted(REUTERS_DIR.glob("reut2-*.sgm.gz"))
+
+
+needs_shared = pytest.mark.skipif(not SEED_ARTICLE.exists(), reason="../shared is not beside the project")
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def write_seed(path: Path, date: str, paragraphs: list[str]) -> Path:
+    """An article in the seed text format: ' date YYYY-MM-DD <first paragraph>' then blank-line paragraphs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f" date {date} " + "\n\n".join(paragraphs), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    """Three JSONL articles and two seed-text articles, all good."""
+    corpus = tmp_path / "corpus"
+    write_jsonl(corpus / "wire.jsonl", [
+        {"id": "w1", "title": "Harbour cranes return", "body": "The port of Kiel reopened its cranes.",
+         "date": "2024-03-14T09:30:00+01:00", "source": "Wire", "people": ["Anna Berg"], "orgs": [],
+         "places": ["Kiel"], "topics": ["shipping"]},
+        {"id": "w2", "title": "Grain prices fall", "body": "Wheat futures fell for a third day.",
+         "date": "2024-04-02", "source": "Wire", "people": [], "orgs": ["Grain Board"], "places": [],
+         "topics": ["markets"]},
+        {"id": "w3", "body": "An undated note about rainfall in the valley.", "source": "Wire",
+         "people": [], "orgs": [], "places": [], "topics": []},
+    ])
+    write_seed(corpus / "text" / "a.txt", "2025-01-05", [
+        "Town council approves the new bridge after a long debate.",
+        "The vote was close, council members said.",
+    ])
+    write_seed(corpus / "text" / "b.txt", "2025-02-10", [
+        "Library opens a reading room for children on Saturdays.",
+        "Volunteers will staff it in turns.",
+    ])
+    return corpus
