@@ -176,7 +176,7 @@ def _collect_values(values: dict, docnum: int, data: dict) -> None:
 def _lengths(reader, fieldname: str, size: int) -> np.ndarray:
     out = np.zeros(size, dtype=np.float32)
     for docnum in range(size):
-        out[docnum] = reader.doc_field_length(docnum, fieldname, 0)
+        out[docnum] = reader.doc_field_length(docnum, fieldname) or 0  # None for an empty field
     return out
 
 

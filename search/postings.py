@@ -1,0 +1,310 @@
+"""Query evaluation over whole posting lists with numpy: every hit, scored, in a few milliseconds.
+
+Whoosh's matchers walk postings one Python call at a time. Facets need the
+*entire* hit set, so here each term's posting list is decoded block by block
+straight into numpy arrays (doc numbers plus its BM25 contribution), kept in a
+per-generation LRU, and the query tree is evaluated over dense arrays:
+And → ``&``, Or → ``|``, Not → ``~``, scores summed. Phrases are verified
+on the candidate docs from their positions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections import OrderedDict
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+
+from . import qparse
+from .columns import NO_DATE, Columns
+
+K1, B = 1.2, 0.75
+FIELD_WEIGHT = {"title": 2.0, "body": 1.0}  # on top of the title's index-time field_boost: title hits rank first
+ENTITY_WEIGHT = 0.8
+EXPAND_LIMIT = 64  # terms a prefix/wildcard may expand to (the most frequent are kept)
+EXPAND_SCAN = 5000  # lexicon entries a prefix/wildcard may look at
+CACHE_BYTES = 256 * 1024 * 1024
+
+
+class Deadline:
+    """The per-query time budget: long loops ask ``expired()`` and stop early, marking the answer partial."""
+
+    def __init__(self, seconds: float):
+        self.end = time.monotonic() + seconds
+        self.hit = False
+
+    def expired(self) -> bool:
+        if not self.hit and time.monotonic() > self.end:
+            self.hit = True
+        return self.hit
+
+
+class Postings:
+    """Term postings of one generation as numpy arrays, LRU-cached by size; thread-safe."""
+
+    def __init__(self, reader, columns: Columns, lock: threading.RLock):
+        self.reader = reader
+        self.columns = columns
+        self.lock = lock
+        self.live_count = int(columns.live.sum())
+        self.avg = {
+            "title": float(columns.title_len[columns.live].mean()) if self.live_count else 1.0,
+            "body": float(columns.body_len[columns.live].mean()) if self.live_count else 1.0,
+        }
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_bytes = 0
+
+    # -- raw postings ---------------------------------------------------------------------
+    def scored(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(doc numbers, BM25 scores) of one term; cached."""
+        key = (fieldname, text)
+        with self.lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+            docs, weights, _ = self.read(fieldname, text)
+            value = (docs, self._bm25(fieldname, docs, weights))
+            self._remember(key, value)
+            return value
+
+    def _remember(self, key, value) -> None:
+        self._cache[key] = value
+        self._cache_bytes += value[0].nbytes + value[1].nbytes
+        while self._cache_bytes > CACHE_BYTES and len(self._cache) > 1:
+            _, old = self._cache.popitem(last=False)
+            self._cache_bytes -= old[0].nbytes + old[1].nbytes
+
+    def read(self, fieldname: str, text: str, only: np.ndarray | None = None, positions: bool = False):
+        """Decode a posting list: doc numbers, weights, and (if asked) positions for the docs in ``only``."""
+        doc_parts, weight_parts, pos_map = [], [], {}
+        with self.lock:
+            for segment, offset in self.reader.leaf_readers():
+                if (fieldname, text) not in segment:
+                    continue
+                matcher = segment.postings(fieldname, text)
+                local_only = None if only is None else only - offset
+                for ids, weights, values, fmt in _blocks(matcher):
+                    doc_parts.append(ids + offset)
+                    weight_parts.append(weights)
+                    if positions:
+                        _collect_positions(pos_map, ids, values, fmt, local_only, offset)
+        if not doc_parts:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32), pos_map
+        docs = np.concatenate(doc_parts).astype(np.int32)
+        weights = np.concatenate(weight_parts).astype(np.float32)
+        keep = self.columns.live[docs]
+        return docs[keep], weights[keep], pos_map
+
+    def _bm25(self, fieldname: str, docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        """BM25 per field (BM25F-style: title and body scored with their own lengths, title weighted up)."""
+        if not len(docs):
+            return np.zeros(0, np.float32)
+        df = len(docs)
+        idf = math.log(1 + (self.live_count - df + 0.5) / (df + 0.5))
+        if fieldname in self.avg:
+            lengths = (self.columns.title_len if fieldname == "title" else self.columns.body_len)[docs]
+            norm = (1 - B) + B * lengths / self.avg[fieldname]
+            weight = FIELD_WEIGHT[fieldname]
+        else:
+            norm = 1.0
+            weight = ENTITY_WEIGHT
+        return (weight * idf * tf * (K1 + 1) / (tf + K1 * norm)).astype(np.float32)
+
+    # -- lexicon --------------------------------------------------------------------------
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        with self.lock:
+            return self.reader.doc_frequency(fieldname, text)
+
+    def expand(self, fieldname: str, literal: str, pattern: str | None = None) -> list[str]:
+        """Terms starting with ``literal`` (and matching the wildcard pattern), the most frequent first; bounded."""
+        regex = re.compile(_wildcard_regex(pattern)) if pattern else None
+        found = []
+        with self.lock:
+            for scanned, term in enumerate(self.reader.expand_prefix(fieldname, literal)):
+                if scanned >= EXPAND_SCAN:
+                    break
+                term = term.decode("utf-8") if isinstance(term, bytes) else term
+                if regex is None or regex.fullmatch(term):
+                    found.append((self.reader.doc_frequency(fieldname, term), term))
+        found.sort(key=lambda item: (-item[0], item[1]))
+        return [term for _, term in found[:EXPAND_LIMIT]]
+
+
+def _wildcard_regex(pattern: str) -> str:
+    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+
+
+def _blocks(matcher):
+    """(ids, weights, raw values, format) per posting block: W3 blocks decoded whole, others one by one."""
+    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
+        while True:
+            if matcher._data is None:
+                matcher._read_data()
+            ids, weights, values = matcher._data
+            ids = np.cumsum(np.asarray(ids, dtype=np.int64))
+            if weights is None:
+                weights = np.ones(len(ids), np.float32)
+            elif isinstance(weights, float):
+                weights = np.full(len(ids), weights, np.float32)
+            else:
+                weights = np.asarray(weights, dtype=np.float32)
+            yield ids, weights, values, matcher.format
+            if matcher._lastblock:
+                return
+            matcher._goto(matcher._nextoffset)
+    ids, weights, values = [], [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        values.append(matcher.value())
+        matcher.next()
+    yield np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32), values, matcher.format
+
+
+def _collect_positions(pos_map: dict, ids: np.ndarray, values, fmt, only: np.ndarray | None, offset: int) -> None:
+    if not values:
+        return
+    picks = range(len(ids)) if only is None else np.flatnonzero(np.isin(ids, only, assume_unique=True)).tolist()
+    for i in picks:
+        pos_map[int(ids[i]) + offset] = fmt.decode_positions(values[i])
+
+
+# -- evaluation -------------------------------------------------------------------------------
+class Evaluator:
+    """Turns a parsed query tree into (hit mask, score array) over all doc numbers."""
+
+    def __init__(self, postings: Postings, deadline: Deadline):
+        self.postings = postings
+        self.columns = postings.columns
+        self.size = postings.columns.size
+        self.deadline = deadline
+        self.expansions: dict[tuple[str, str], list[str]] = {}
+
+    def run(self, tree) -> tuple[np.ndarray, np.ndarray]:
+        mask, score = self.node(tree)
+        mask = mask & self.columns.live
+        return mask, score if score is not None else np.zeros(self.size, np.float32)
+
+    def node(self, node):
+        method = getattr(self, "_" + type(node).__name__.lower())
+        return method(node)
+
+    def _everything(self, node):
+        return self.columns.live.copy(), None
+
+    def _term(self, node):
+        docs, scores = self.postings.scored(node.field, node.text)
+        return self._dense(docs, scores)
+
+    def _dense(self, docs, scores):
+        mask = np.zeros(self.size, bool)
+        mask[docs] = True
+        score = np.zeros(self.size, np.float32)
+        score[docs] = scores
+        return mask, score
+
+    def _and(self, node):
+        mask, score = None, None
+        for item in sorted(node.items, key=lambda n: isinstance(n, qparse.Not)):
+            if isinstance(item, qparse.Not):
+                other, _ = self.node(item.item)
+                mask = ~other if mask is None else mask & ~other
+                continue
+            other, other_score = self.node(item)
+            mask = other if mask is None else mask & other
+            score = _add(score, other_score)
+        if score is not None:
+            score = np.where(mask, score, np.float32(0))  # a failed And must not lend its score to an outer Or
+        return mask, score
+
+    def _or(self, node):
+        mask, score = None, None
+        for item in node.items:
+            other, other_score = self.node(item)
+            mask = other if mask is None else mask | other
+            score = _add(score, other_score)
+        return mask, score
+
+    def _not(self, node):
+        other, _ = self.node(node.item)
+        return ~other, None
+
+    def _daterange(self, node):
+        dates = self.columns.date
+        mask = dates != NO_DATE
+        if node.start is not None:
+            mask &= dates >= node.start
+        if node.end is not None:
+            mask &= dates <= node.end
+        return mask, None
+
+    def _prefix(self, node):
+        return self._expanded(node.field, node.text, None)
+
+    def _wildcard(self, node):
+        literal = re.split(r"[*?]", node.pattern, maxsplit=1)[0]
+        return self._expanded(node.field, literal, node.pattern)
+
+    def _expanded(self, fieldname, literal, pattern):
+        """Union of the expansion terms; each doc scores by its best expansion (no reward for variety)."""
+        terms = self.postings.expand(fieldname, literal, pattern)
+        self.expansions[(fieldname, pattern or literal + "*")] = terms
+        mask = np.zeros(self.size, bool)
+        score = np.zeros(self.size, np.float32)
+        for term in terms:
+            docs, scores = self.postings.scored(fieldname, term)
+            mask[docs] = True
+            _max_into(score, docs, scores)
+        return mask, score
+
+    def _phrase(self, node):
+        """Docs having every word, then kept only where the words sit at the right relative positions."""
+        parts = [self.postings.scored(node.field, term) for _, term in node.words]
+        candidates = parts[0][0]
+        for docs, _ in parts[1:]:
+            candidates = np.intersect1d(candidates, docs, assume_unique=True)
+        kept = self._verify_phrase(node, candidates)
+        mask = np.zeros(self.size, bool)
+        mask[kept] = True
+        score = np.zeros(self.size, np.float32)
+        for docs, scores in parts:
+            score[docs] += scores
+        score[~mask] = 0
+        return mask, score
+
+    def _verify_phrase(self, node, candidates: np.ndarray) -> np.ndarray:
+        if not len(candidates):
+            return candidates
+        maps = []
+        for _, term in node.words:
+            if self.deadline.expired():
+                return np.zeros(0, np.int32)
+            maps.append(self.postings.read(node.field, term, only=candidates, positions=True)[2])
+        offsets = [offset for offset, _ in node.words]
+        kept = []
+        for i, doc in enumerate(candidates.tolist()):
+            if i % 2048 == 0 and self.deadline.expired():
+                break
+            starts = {p - offsets[0] for p in maps[0].get(doc, ())}
+            for offset, positions in zip(offsets[1:], maps[1:], strict=True):
+                starts &= {p - offset for p in positions.get(doc, ())}
+                if not starts:
+                    break
+            if starts:
+                kept.append(doc)
+        return np.asarray(kept, dtype=np.int32)
+
+
+def _add(score, other):
+    if other is None:
+        return score
+    return other if score is None else score + other
+
+
+def _max_into(score: np.ndarray, docs: np.ndarray, scores: np.ndarray) -> None:
+    score[docs] = np.maximum(score[docs], scores)  # docs are unique within one posting list

@@ -1,0 +1,443 @@
+"""The query language of the search box, parsed into a small tree the engine evaluates with numpy.
+
+    words (all must match) · "phrases" · OR · AND · NOT / -word · ( groups )
+    field:value (title, body, people, orgs, places, source, topics, authors; a few aliases)
+    prefix word* · wildcard w?rd · date:2025-09 · date:[1987-03-01 TO 1987-03-15] · date:>=1987-03
+
+A hand-written parser rather than Whoosh's: every malformed input becomes a
+``QueryError`` whose message says what is wrong, and every expansion is
+bounded here (term count, prefix length) before any index work starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from dateutil import parser as dateparser
+
+from .schema import entity_analyzer, news_analyzer
+
+MAX_QUERY_CHARS = 500
+MAX_CLAUSES = 40
+MIN_PREFIX = 2
+TEXT_FIELDS = ("title", "body")
+ENTITY_FIELDS = ("people", "orgs", "places", "source", "topics", "authors")
+FIELD_ALIASES = {
+    "title": "title", "headline": "title", "body": "body", "text": "body",
+    "people": "people", "person": "people", "orgs": "orgs", "org": "orgs", "organisation": "orgs",
+    "organization": "orgs", "organisations": "orgs", "organizations": "orgs", "places": "places",
+    "place": "places", "source": "source", "topics": "topics", "topic": "topics",
+    "authors": "authors", "author": "authors", "date": "date",
+}
+FIELD_NAMES = "title, body, people, orgs, places, source, topics, authors, date"
+
+
+class QueryError(ValueError):
+    """A message that is safe and useful to show the person who typed the query."""
+
+
+# -- tree -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Term:
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Phrase:
+    field: str
+    words: tuple[tuple[int, str], ...]  # (relative position, term)
+
+
+@dataclass(frozen=True)
+class Prefix:
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Wildcard:
+    field: str
+    pattern: str  # lowercase, with * and ?
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: int | None  # epoch seconds, inclusive
+    end: int | None  # epoch seconds, inclusive
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Not:
+    item: object
+
+
+@dataclass(frozen=True)
+class Everything:
+    """The empty query: every article."""
+
+
+@dataclass
+class Parsed:
+    tree: object
+    words: list[str] = field(default_factory=list)  # the plain words typed, for spelling suggestions
+
+
+# -- lexer ----------------------------------------------------------------------------------
+_TOKEN_RE = re.compile(
+    r"""\s*(?:
+        (?P<open>\()|(?P<close>\))|
+        (?P<phrase>"[^"]*"?)|
+        (?P<word>[^\s()"]+)
+    )""",
+    re.VERBOSE,
+)
+_FIELD_RE = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
+_RANGE_RE = re.compile(r"^\[(.*?)\s+(?:TO|to)\s+(.*?)\]$|^\[(.*?)\.\.(.*?)\]$|^(.+?)\.\.(.+)$")
+
+
+@dataclass
+class _Tok:
+    kind: str  # open, close, phrase, word, and, or, not, field, daterange
+    text: str = ""
+    field: str | None = None
+    negated: bool = False
+
+
+def tokenize(q: str) -> list[_Tok]:
+    """Split the query into tokens; ``-x`` and ``field:x`` are folded into the token they prefix."""
+    q = _merge_date_ranges(q)
+    out: list[_Tok] = []
+    pos = 0
+    while pos < len(q):
+        match = _TOKEN_RE.match(q, pos)
+        if not match or match.end() == pos:
+            break
+        pos = match.end()
+        kind = match.lastgroup
+        text = match.group(kind)
+        if kind == "phrase":
+            if len(text) < 2 or not text.endswith('"'):
+                raise QueryError('missing closing quote (") in the query')
+            out.append(_Tok("phrase", text[1:-1]))
+        elif kind == "word":
+            out.extend(_word_tokens(text))
+        else:
+            out.append(_Tok(kind))
+    return _attach_prefixes(out)
+
+
+_DATE_BRACKET_RE = re.compile(r"\b([Dd]ate):\[([^\]]*)\]")
+
+
+def _merge_date_ranges(q: str) -> str:
+    """``date:[a TO b]`` may contain spaces: glue it into one word before splitting."""
+    return _DATE_BRACKET_RE.sub(lambda m: f"{m.group(1)}:[{m.group(2).strip().replace(' ', chr(0))}]", q)
+
+
+def _word_tokens(text: str) -> list[_Tok]:
+    if text in ("AND", "&&"):
+        return [_Tok("and")]
+    if text in ("OR", "||"):
+        return [_Tok("or")]
+    if text == "NOT":
+        return [_Tok("not")]
+    if text.startswith("-") and len(text) > 1:
+        return [_Tok("not"), *_word_tokens(text[1:])]
+    if text.startswith("+") and len(text) > 1:
+        return _word_tokens(text[1:])
+    if text in ("-", "+"):  # a lone dash is punctuation ("Paris - Berlin"); a leading one prefixes a group
+        return [_Tok("dash")] if text == "-" else []
+    match = _FIELD_RE.match(text)
+    if match and match.group(1).lower() in FIELD_ALIASES:
+        name = FIELD_ALIASES[match.group(1).lower()]
+        return [_Tok("field", field=name), *([_Tok("word", match.group(2).replace(chr(0), " "))]
+                                             if match.group(2) else [])]
+    if match and match.group(2) and not match.group(2).startswith("/"):
+        raise QueryError(f"unknown field '{match.group(1)}:' — fields are {FIELD_NAMES}")
+    return [_Tok("word", text)]
+
+
+def _attach_prefixes(tokens: list[_Tok]) -> list[_Tok]:
+    """A dash right before ( or a phrase negates it; a field name applies to the next word, phrase or group."""
+    out = []
+    for i, tok in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if tok.kind == "dash":
+            if nxt is not None and nxt.kind in ("open", "phrase"):
+                out.append(_Tok("not"))
+            continue
+        if tok.kind == "field" and (nxt is None or nxt.kind not in ("word", "phrase", "open")):
+            raise QueryError(f"'{tok.field}:' needs a value right after the colon, e.g. {tok.field}:value")
+        out.append(tok)
+    return out
+
+
+# -- parser ---------------------------------------------------------------------------------
+class _Parser:
+    """Recursive descent: or_expr := and_expr (OR and_expr)*; and_expr := unary+; unary := NOT unary | primary."""
+
+    def __init__(self, tokens: list[_Tok]):
+        self.tokens = tokens
+        self.pos = 0
+        self.words: list[str] = []
+        self.clauses = 0
+
+    def peek(self) -> _Tok | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> _Tok:
+        tok = self.tokens[self.pos]
+        self.pos += 1
+        return tok
+
+    def parse(self):
+        if not self.tokens:
+            return Everything()
+        tree = self.or_expr(None)
+        tok = self.peek()
+        if tok is not None:
+            raise QueryError("unexpected ')' — it has no matching '('" if tok.kind == "close"
+                             else f"could not read the query near '{tok.text or tok.kind}'")
+        return tree
+
+    def or_expr(self, fieldname):
+        items = [self.and_expr(fieldname)]
+        while (tok := self.peek()) is not None and tok.kind == "or":
+            self.take()
+            nxt = self.peek()
+            if nxt is None or nxt.kind in ("close", "or", "and"):
+                raise QueryError("OR needs a word or phrase on each side")
+            items.append(self.and_expr(fieldname))
+        return _combine(Or, items)
+
+    def and_expr(self, fieldname):
+        items = []
+        while (tok := self.peek()) is not None and tok.kind not in ("close", "or"):
+            if tok.kind == "and":
+                self.take()
+                nxt = self.peek()
+                if not items or nxt is None or nxt.kind in ("close", "or", "and"):
+                    raise QueryError("AND needs a word or phrase on each side")
+                continue
+            items.append(self.unary(fieldname))
+        if not items:
+            tok = self.peek()
+            raise QueryError("OR needs a word or phrase on each side" if tok is not None and tok.kind == "or"
+                             else "empty group: put words between the parentheses")
+        return _combine(And, items)
+
+    def unary(self, fieldname):
+        tok = self.take()
+        if tok.kind == "not":
+            nxt = self.peek()
+            if nxt is None or nxt.kind in ("close", "or", "and"):
+                raise QueryError("NOT (or -) needs a word or phrase after it")
+            inner = self.unary(fieldname)
+            return Not(inner) if inner is not None else None
+        if tok.kind == "field":
+            return self.primary(self.take(), tok.field)
+        return self.primary(tok, fieldname)
+
+    def primary(self, tok: _Tok, fieldname):
+        if tok.kind == "open":
+            if self.peek() is None:
+                raise QueryError("missing ')' to close a '('")
+            inner = self.or_expr(fieldname)
+            closing = self.peek()
+            if closing is None or closing.kind != "close":
+                raise QueryError("missing ')' to close a '('")
+            self.take()
+            return inner
+        if tok.kind == "close":
+            raise QueryError("unexpected ')' — it has no matching '('")
+        if tok.kind in ("and", "or"):
+            raise QueryError(f"{tok.kind.upper()} needs a word or phrase on each side")
+        self.clauses += 1
+        if self.clauses > MAX_CLAUSES:
+            raise QueryError(f"query too long: at most {MAX_CLAUSES} words, phrases and filters")
+        if fieldname == "date":
+            return parse_date_value(tok.text)
+        if tok.kind == "phrase":
+            return self.phrase(tok.text, fieldname)
+        return self.word(tok.text, fieldname)
+
+    def phrase(self, text: str, fieldname):
+        fields = (fieldname,) if fieldname else TEXT_FIELDS
+        nodes = [n for n in (_analysed(text, f, as_phrase=True) for f in fields) if n is not None]
+        if fieldname is None and nodes:
+            self.words.extend(_plain_words(text))
+        return _combine(Or, nodes) if nodes else None
+
+    def word(self, text: str, fieldname):
+        if "*" in text or "?" in text:
+            return self.wildcard(text, fieldname)
+        fields = (fieldname,) if fieldname else TEXT_FIELDS
+        nodes = [n for n in (_analysed(text, f, as_phrase=False) for f in fields) if n is not None]
+        if fieldname is None and nodes:
+            self.words.extend(_plain_words(text))
+        return _combine(Or, nodes) if nodes else None
+
+    def wildcard(self, text: str, fieldname):
+        pattern = text.lower().strip(".,;:!")
+        literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
+        if len(literal) < MIN_PREFIX:
+            raise QueryError(f"'{text}': put at least {MIN_PREFIX} letters before * or ?")
+        fields = (fieldname,) if fieldname else TEXT_FIELDS
+        if re.fullmatch(r"[^*?]+\*", pattern):
+            return _combine(Or, [Prefix(f, literal) for f in fields])
+        return _combine(Or, [Wildcard(f, pattern) for f in fields])
+
+
+def _combine(kind, items):
+    """Drop empty parts (stop words); a group of one is that one."""
+    items = [i for i in items if i is not None]
+    if not items:
+        return None
+    if len(items) == 1:
+        return items[0]
+    flat = []
+    for item in items:
+        flat.extend(item.items if isinstance(item, kind) else (item,))
+    return kind(tuple(flat))
+
+
+_ANALYZERS = {"text": news_analyzer(), "entity": entity_analyzer()}
+
+
+def _analysed(text: str, fieldname: str, as_phrase: bool):
+    """The field's own analysis of a word or phrase: one term, a phrase of terms, or nothing (stop words)."""
+    analyzer = _ANALYZERS["text" if fieldname in TEXT_FIELDS else "entity"]
+    tokens = [(t.pos, t.text) for t in analyzer(text, positions=True)]
+    if not tokens:
+        return None
+    if len(tokens) == 1:
+        return Term(fieldname, tokens[0][1])
+    first = tokens[0][0]
+    return Phrase(fieldname, tuple((pos - first, term) for pos, term in tokens))
+
+
+_PLAIN_WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+def _plain_words(text: str) -> list[str]:
+    return _PLAIN_WORD_RE.findall(text)
+
+
+# -- dates ----------------------------------------------------------------------------------
+def date_bounds(text: str) -> tuple[datetime, datetime]:
+    """The first and last second a date expression covers: '2025-09' is all of September (UTC)."""
+    text = text.strip()
+    if not text or len(text) > 60:
+        raise QueryError(f"can't read the date '{text}'")
+    year = datetime.now(UTC).year
+    try:
+        low = dateparser.parse(text, default=datetime(year, 1, 1))
+        high = dateparser.parse(text, default=datetime(year, 12, 31, 23, 59, 59))
+    except (ValueError, OverflowError, TypeError):
+        raise QueryError(f"can't read the date '{text}' (try 2025-09, 5 Sep 2025 or 1987-03-01)") from None
+    low, high = (_as_utc(d) for d in (low, high))
+    if not 1 <= low.year <= 9998:
+        raise QueryError(f"date out of range: '{text}'")
+    if _has_time(text):
+        high = low
+    return low, high
+
+
+def _has_time(text: str) -> bool:
+    return bool(re.search(r"\d:\d\d", text))
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def epoch(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def parse_date_value(text: str) -> DateRange:
+    """date:X, date:[X TO Y], date:X..Y, date:>=X, date:<X (X and Y: anything dateutil reads)."""
+    text = text.replace(chr(0), " ").strip()
+    for op in (">=", "<=", ">", "<"):
+        if text.startswith(op):
+            low, high = date_bounds(text[len(op):])
+            return {">=": DateRange(epoch(low), None), ">": DateRange(epoch(high) + 1, None),
+                    "<=": DateRange(None, epoch(high)), "<": DateRange(None, epoch(low) - 1)}[op]
+    match = _RANGE_RE.match(text)
+    if match:
+        first, second = [g for g in match.groups() if g is not None][:2]
+        start = epoch(date_bounds(first)[0]) if first.strip() not in ("", "*") else None
+        end = epoch(date_bounds(second)[1]) if second.strip() not in ("", "*") else None
+        if start is not None and end is not None and start > end:
+            raise QueryError(f"date range '{text}' ends before it starts")
+        return DateRange(start, end)
+    if text.startswith("["):
+        raise QueryError("write a date range as date:[1987-03-01 TO 1987-03-31]")
+    low, high = date_bounds(text)
+    return DateRange(epoch(low), epoch(high))
+
+
+# -- entry point ----------------------------------------------------------------------------
+def parse(q: str) -> Parsed:
+    """Parse a query string; raises QueryError with a readable message."""
+    if len(q) > MAX_QUERY_CHARS:
+        raise QueryError(f"query too long: at most {MAX_QUERY_CHARS} characters")
+    parser = _Parser(tokenize(q))
+    tree = parser.parse()
+    if tree is None:  # only stop words
+        tree = Everything()
+    return Parsed(tree, parser.words)
+
+
+def replace_words(q: str, fixes: dict[str, str]) -> str:
+    """The query with misspelled words swapped for their corrections (everything else as typed)."""
+    return _PLAIN_WORD_RE.sub(lambda m: fixes.get(m.group().lower(), m.group()), q)
+
+
+def positive_terms(tree) -> set[tuple[str, str]]:
+    """(field, term) pairs a result matched on — what snippets highlight (not the NOT parts)."""
+    out: set[tuple[str, str]] = set()
+
+    def walk(node):
+        if isinstance(node, Term):
+            out.add((node.field, node.text))
+        elif isinstance(node, Phrase):
+            out.update((node.field, t) for _, t in node.words)
+        elif isinstance(node, And | Or):
+            for item in node.items:
+                walk(item)
+
+    walk(tree)
+    return out
+
+
+def positive_patterns(tree) -> list[tuple[str, str, str]]:
+    """Prefix and wildcard parts, as (kind, field, text), for highlighting expansions."""
+    out = []
+
+    def walk(node):
+        if isinstance(node, Prefix):
+            out.append(("prefix", node.field, node.text))
+        elif isinstance(node, Wildcard):
+            out.append(("wildcard", node.field, node.pattern))
+        elif isinstance(node, And | Or):
+            for item in node.items:
+                walk(item)
+
+    walk(tree)
+    return out
