@@ -25,7 +25,7 @@ from pathlib import Path
 from whoosh.query import Term
 
 from . import index
-from .boilerplate import RepeatedParagraphs, strip_boilerplate
+from .boilerplate import RepeatedParagraphs, is_caption, strip_boilerplate
 from .generations import IndexHome
 from .model import ENTITY_FIELDS, Article, Rejected
 from .normalise import clean_text, normalise, paragraphs
@@ -131,7 +131,8 @@ def prepare(
             if not kept:
                 rejected.append(Rejected(article.path, article.line, "no article text left after boilerplate"))
                 continue
-            article = normalise(article.replace(body="\n\n".join(kept)))
+            captions = [p for p in paragraphs(article.body) if is_caption(p)]
+            article = normalise(article.replace(body="\n\n".join(kept), captions=captions))
         out.append(article)
     return out
 
@@ -157,6 +158,11 @@ def dedupe(articles: Iterable[Article]) -> tuple[list[Article], int]:
     return list(by_id.values()), duplicates
 
 
+def entity_text(article: Article) -> str:
+    """What the extractor reads: headline, body, and captions (they name who is pictured)."""
+    return "\n\n".join([article.title, article.body, *article.captions])
+
+
 def add_entities(articles: list[Article], cache_path: Path, with_extraction: bool = True) -> list[Article]:
     """Fill entity fields the format did not give, from the text (cached by content hash)."""
     todo = [i for i, a in enumerate(articles) if not set(ENTITY_FIELDS) <= a.given]
@@ -166,7 +172,8 @@ def add_entities(articles: list[Article], cache_path: Path, with_extraction: boo
 
     extractor = EntityExtractor(cache_path=cache_path)
     try:
-        items = ((articles[i].content_hash, f"{articles[i].title}\n\n{articles[i].body}") for i in todo)
+        texts = (entity_text(articles[i]) for i in todo)
+        items = ((hashlib.blake2b(t.encode(), digest_size=16).hexdigest(), t) for t in texts)
         for i, found in zip(todo, extractor.extract_many(items), strict=True):
             article = articles[i]
             missing = {k: found.get(k, []) for k in ENTITY_FIELDS if k not in article.given}

@@ -33,6 +33,7 @@ class Article:
     orgs: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)  # photo captions: not body text, but they name people
     given: frozenset[str] = frozenset()  # entity fields given by the source format
     path: str = ""  # file it came from
     line: int = 0  # 1-based line (or record start line) within that file

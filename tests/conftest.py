@@ -56,3 +56,17 @@ def small_corpus(tmp_path: Path) -> Path:
         "Volunteers will staff it in turns.",
     ])
     return corpus
+
+
+@pytest.fixture(scope="session")
+def reuters_index(tmp_path_factory) -> Path:
+    """The whole Reuters-21578 collection indexed once per test session (given entities, ~15 s)."""
+    if not reuters_files():
+        pytest.skip("../shared Reuters corpus not present")
+    from search.build import BuildOptions, rebuild
+    from search.generations import IndexHome
+
+    root = tmp_path_factory.mktemp("reuters") / "index"
+    report = rebuild(IndexHome(root), [str(p) for p in reuters_files()], BuildOptions(extract_entities=False))
+    assert not report.rejected
+    return root
