@@ -1,0 +1,78 @@
+"""Flask app factory for the newsearch web UI and JSON API.
+
+One long-lived ``SearchEngine`` per app: it is thread-safe and reopens the
+index by itself when a new generation goes live, so the server never needs
+a restart after a rebuild.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",  # queries live in URLs: never leak them to the sites we link to
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+MAX_URL_QUERY_BYTES = 4096  # longer query strings are refused before parsing (414-style abuse)
+
+
+class HtmlSafeJSON(DefaultJSONProvider):
+    """JSON with <, > and & as \\u escapes: still the same data, but never markup if a browser sniffs it."""
+
+    sort_keys = False
+    ensure_ascii = False
+
+    def dumps(self, obj, **kwargs) -> str:
+        text = json.dumps(obj, ensure_ascii=False, default=self.default, separators=(",", ":"))
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class NewsearchFlask(Flask):
+    json_provider_class = HtmlSafeJSON
+
+
+def create_app(index_root: str | os.PathLike, *, engine=None, time_budget_s: float = 2.0, **config) -> Flask:
+    """Build the app for the index at ``index_root``; ``engine`` may be injected (tests)."""
+    app = NewsearchFlask(__name__)
+    app.config.update(
+        DEBUG=False,
+        TESTING=False,
+        PROPAGATE_EXCEPTIONS=False,
+        JSON_SORT_KEYS=False,
+        SEND_FILE_MAX_AGE_DEFAULT=86400,
+        MAX_CONTENT_LENGTH=16 * 1024,  # nothing here takes a body
+        INDEX_ROOT=str(Path(index_root)),
+    )
+    app.config.update(config)
+    if engine is None:
+        from search.query import SearchEngine
+
+        engine = SearchEngine(app.config["INDEX_ROOT"], time_budget_s=time_budget_s)
+    app.extensions["newsearch"] = engine
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    from . import views
+
+    app.register_blueprint(views.bp)
+    views.register_error_handlers(app)
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app

@@ -1,0 +1,282 @@
+"""Pure helpers that turn a search answer into what the templates draw.
+
+Kept apart from the views so they are easy to test and hold no Flask state
+beyond ``url_for``: shareable links (the URL is the whole state of a search),
+facet lists, filter chips, the histogram geometry and the pager.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from urllib.parse import urlencode, urlsplit
+
+from flask import url_for
+
+FACETS = ("people", "orgs", "places", "source", "topics")
+FACET_LABELS = {
+    "people": "People",
+    "orgs": "Organisations",
+    "places": "Places",
+    "source": "Sources",
+    "topics": "Topics",
+    "year": "Year",
+}
+FACET_SHOWN = 6  # values shown before the "more" link
+SORTS = (("relevance", "Relevance"), ("newest", "Newest"), ("oldest", "Oldest"))
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class Links:
+    """Builds links from the current search's query args; every change keeps all other params."""
+
+    def __init__(self, args: list[tuple[str, str]], endpoint: str = "web.search_page"):
+        self.args = [(k, str(v)) for k, v in args]
+        self.endpoint = endpoint
+
+    def value(self, key: str) -> str | None:
+        return next((v for k, v in self.args if k == key), None)
+
+    def values(self, key: str) -> list[str]:
+        return [v for k, v in self.args if k == key]
+
+    def has(self, key: str, value: str) -> bool:
+        return (key, value) in self.args
+
+    def url(self, args: list[tuple[str, str]] | None = None, endpoint: str | None = None, **extra) -> str:
+        args = self.args if args is None else args
+        query = urlencode(args + [(k, v) for k, v in extra.items() if v is not None])
+        base = url_for(endpoint or self.endpoint)
+        return f"{base}?{query}" if query else base
+
+    def _new_search(self, args):
+        """A changed search starts again at page 1."""
+        return [(k, v) for k, v in args if k != "page"]
+
+    def toggle(self, key: str, value: str) -> str:
+        if self.has(key, value):
+            return self.remove(key, value)
+        return self.url(self._new_search(self.args) + [(key, value)])
+
+    def remove(self, key: str, value: str | None = None) -> str:
+        kept = [(k, v) for k, v in self.args if not (k == key and (value is None or v == value))]
+        return self.url(self._new_search(kept))
+
+    def replace(self, **changes: str | None) -> str:
+        """Set single-valued params (``from_`` for ``from``); None removes one."""
+        changes = {k.rstrip("_"): v for k, v in changes.items()}
+        kept = [(k, v) for k, v in self.args if k not in changes]
+        if "page" not in changes:
+            kept = self._new_search(kept)
+        return self.url(kept + [(k, v) for k, v in changes.items() if v is not None])
+
+    def page(self, number: int) -> str:
+        kept = [(k, v) for k, v in self.args if k != "page"]
+        return self.url(kept + ([("page", str(number))] if number > 1 else []))
+
+    def sort(self, order: str) -> str:
+        return self.replace(sort=None if order == "relevance" else order)
+
+    def more(self, facet: str | None) -> str:
+        return self.url(extra_args(self.args, more=facet))
+
+    def period(self, start: date, end: date) -> str:
+        return self.replace(from_=start.isoformat(), to=end.isoformat())
+
+    def clear_filters(self) -> str:
+        return self.url([(k, v) for k, v in self.args if k in ("q", "sort", "per_page")])
+
+    def other(self, endpoint: str, drop_paging: bool = False) -> str:
+        """The same search on another route (feed, CSV, JSON)."""
+        args = [(k, v) for k, v in self.args if not (drop_paging and k in ("page", "per_page"))]
+        return self.url(args, endpoint=endpoint)
+
+
+def extra_args(args, **extra):
+    return list(args) + [(k, v) for k, v in extra.items() if v is not None]
+
+
+# -- facets and chips -------------------------------------------------------------------------
+@dataclass
+class FacetValue:
+    value: str
+    count: int | None
+    selected: bool
+    href: str
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    values: list[FacetValue]
+    hidden: int  # values left out until "more"
+    expanded: bool
+    toggle_href: str | None
+
+
+def year_bounds(value: str) -> tuple[date, date] | None:
+    try:
+        year = int(value)
+        return date(year, 1, 1), date(year, 12, 31)
+    except ValueError:
+        return None
+
+
+def build_facets(answer: dict, links: Links, more: str | None) -> list[Facet]:
+    facets = []
+    for name, label in FACET_LABELS.items():
+        listed = answer.get("facets", {}).get(name) or []
+        values = [_facet_value(name, item["value"], item.get("count"), links) for item in listed]
+        if name != "year":
+            shown = {v.value for v in values}
+            values += [FacetValue(v, None, True, links.toggle(name, v)) for v in links.values(name) if v not in shown]
+        if not values:
+            continue
+        expanded = more == name
+        cut = len(values) if expanded else FACET_SHOWN
+        visible = [v for i, v in enumerate(values) if i < cut or v.selected]
+        toggle = None
+        if len(values) > FACET_SHOWN:
+            toggle = links.more(None if expanded else name) + f"#facet-{name}"
+        facets.append(Facet(name, label, visible, len(values) - len(visible), expanded, toggle))
+    return facets
+
+
+def _facet_value(name: str, value: str, count: int | None, links: Links) -> FacetValue:
+    if name != "year":
+        return FacetValue(value, count, links.has(name, value), links.toggle(name, value))
+    bounds = year_bounds(value)
+    if bounds is None:
+        return FacetValue(value, count, False, links.url())
+    start, end = bounds
+    selected = links.value("from") == start.isoformat() and links.value("to") == end.isoformat()
+    href = links.replace(from_=None, to=None) if selected else links.period(start, end)
+    return FacetValue(value, count, selected, href)
+
+
+@dataclass
+class Chip:
+    label: str
+    value: str
+    href: str
+
+
+def build_chips(links: Links) -> list[Chip]:
+    chips = []
+    for key, label in (("from", "From"), ("to", "To")):
+        if links.value(key):
+            chips.append(Chip(label, links.value(key), links.remove(key)))
+    for name in FACETS:
+        chips += [Chip(FACET_LABELS[name], v, links.remove(name, v)) for v in links.values(name)]
+    return chips
+
+
+# -- histogram ------------------------------------------------------------------------------
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    count: int
+    label: str
+    href: str | None
+
+
+HIST_W, HIST_H, HIST_PLOT = 640, 96, 76  # viewBox size; bar area height
+
+
+def bucket_end(start: date, interval: str) -> date:
+    if interval == "year":
+        return date(start.year, 12, 31)
+    if interval == "month":
+        return date(start.year, start.month, calendar.monthrange(start.year, start.month)[1])
+    if interval == "week":
+        return start + timedelta(days=6)
+    return start
+
+
+def bucket_label(start: date, interval: str) -> str:
+    if interval == "year":
+        return str(start.year)
+    if interval == "month":
+        return f"{_MONTHS[start.month - 1]} {start.year}"
+    if interval == "week":
+        return f"week of {human_date(start)}"
+    return human_date(start)
+
+
+def human_date(day: date) -> str:
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def build_histogram(histogram: dict | None, links: Links) -> dict | None:
+    """Bar geometry for the inline SVG; each non-empty bar links to its period."""
+    buckets = (histogram or {}).get("buckets") or []
+    interval = (histogram or {}).get("interval") or "day"
+    parsed = [(parse_day(b.get("start")), int(b.get("count") or 0)) for b in buckets]
+    parsed = [(d, c) for d, c in parsed if d is not None]
+    if not parsed or not any(c for _, c in parsed):
+        return None
+    top = max(c for _, c in parsed)
+    slot = HIST_W / len(parsed)
+    gap = min(2.0, slot * 0.15)
+    bars = []
+    for i, (start, count) in enumerate(parsed):
+        height = 0.0 if not count else max(2.0, HIST_PLOT * count / top)
+        noun = "article" if count == 1 else "articles"
+        bars.append(Bar(
+            x=round(i * slot + gap / 2, 2), y=round(HIST_PLOT - height, 2), width=round(max(slot - gap, 0.5), 2),
+            height=round(height, 2), count=count, label=f"{bucket_label(start, interval)}: {count} {noun}",
+            href=links.period(start, bucket_end(start, interval)) if count else None,
+        ))
+    return {
+        "bars": bars, "interval": interval, "max": top, "width": HIST_W, "height": HIST_H, "plot": HIST_PLOT,
+        "first": bucket_label(parsed[0][0], interval), "last": bucket_label(parsed[-1][0], interval),
+    }
+
+
+def parse_day(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except (TypeError, ValueError):
+        return None
+
+
+# -- pager ------------------------------------------------------------------------------------
+def build_pager(total: int, page: int, per_page: int, links: Links, max_page: int) -> dict | None:
+    last = min(math.ceil(total / per_page), max_page) if per_page else 1
+    if last <= 1:
+        return None
+    numbers = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
+    items, previous = [], 0
+    for number in numbers:
+        if number - previous > 1:
+            items.append(None)  # a gap
+        items.append({"number": number, "href": links.page(number), "current": number == page})
+        previous = number
+    return {
+        "items": items,
+        "prev": links.page(page - 1) if page > 1 else None,
+        "next": links.page(page + 1) if page < last else None,
+        "capped": math.ceil(total / per_page) > max_page,
+    }
+
+
+def safe_external_url(url: str | None) -> str | None:
+    """Only http(s) links to originals: a javascript: URL would survive HTML escaping."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def format_date(value: str | None) -> str:
+    day = parse_day(value)
+    return human_date(day) if day else "undated"

@@ -1,0 +1,275 @@
+"""Routes: the HTML search and article pages, the JSON API, feed, export, OpenSearch, health.
+
+Request parameters are parsed only by ``SearchParams.from_mapping``; its
+``QueryError`` message is safe to show, so bad input becomes a 400 with that
+message (JSON under /api/), never a 500.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+
+from search import query as query_module
+from search.generations import NoIndex
+from search.query import QueryError, SearchParams
+
+from . import feeds, present
+
+bp = Blueprint("web", __name__)
+log = logging.getLogger(__name__)
+
+EXPORT_CAP = 10_000  # most rows /search.csv returns; documented on the page and in X-Export-Cap
+FEED_SIZE = 20  # entries in /search.atom unless per_page says otherwise
+MAX_ID_LENGTH = 512
+MAX_QUERY_STRING = 4096
+UI_PARAMS = ("more",)  # display-only params that the engine never sees
+MAX_DROP_SUGGESTIONS = 6
+
+
+def engine():
+    return current_app.extensions["newsearch"]
+
+
+def parse_params() -> SearchParams:
+    """The one place request args become search parameters."""
+    if len(request.query_string) > MAX_QUERY_STRING:
+        raise QueryError(f"the request is too long (at most {MAX_QUERY_STRING} bytes of parameters)")
+    args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if k not in UI_PARAMS])
+    return SearchParams.from_mapping(args)
+
+
+def max_page() -> int:
+    return int(getattr(query_module, "MAX_PAGE", None) or getattr(SearchParams, "MAX_PAGE", None) or 100)
+
+
+# -- template helpers -------------------------------------------------------------------------
+ENTITY_GROUPS = (("people", "People"), ("orgs", "Organisations"), ("places", "Places"), ("topics", "Topics"))
+TAGS_PER_HIT = 5
+
+
+@bp.app_context_processor
+def template_helpers() -> dict:
+    return {"asset": asset, "entity_tags": entity_tags, "entity_groups": entity_groups,
+            "article_paragraphs": article_paragraphs, "q_value": request.args.get("q", "")[:500]}
+
+
+@bp.app_template_filter("nicedate")
+def nicedate(value) -> str:
+    return present.format_date(value)
+
+
+@bp.app_template_filter("thousands")
+def thousands(value) -> str:
+    return f"{int(value or 0):,}"
+
+
+@bp.app_template_filter("host")
+def host(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def asset(filename: str) -> str:
+    """Static URL with a version stamp, so a day of browser caching never serves stale CSS."""
+    path = Path(current_app.static_folder) / filename
+    try:
+        version = int(path.stat().st_mtime)
+    except OSError:
+        version = 0
+    return url_for("static", filename=filename, v=version)
+
+
+def entity_tags(result: dict) -> list[tuple[str, str]]:
+    """A few entities per hit, people first, as (field, value) pairs for filter links."""
+    tags = [(field, value) for field in ("people", "orgs", "places") for value in result.get(field) or []]
+    return tags[:TAGS_PER_HIT]
+
+
+def entity_groups(article: dict) -> list[tuple[str, str, list[str]]]:
+    return [(field, label, article[field]) for field, label in ENTITY_GROUPS if article.get(field)]
+
+
+def article_paragraphs(article: dict) -> list[str]:
+    paragraphs = article.get("paragraphs") or (article.get("body") or "").split("\n\n")
+    return [p.strip() for p in paragraphs if p and p.strip()]
+
+
+# -- HTML -------------------------------------------------------------------------------------
+@bp.get("/")
+@bp.get("/search")
+def search_page():
+    params = parse_params()
+    more = request.args.get("more") or None
+    if more is not None and more not in present.FACET_LABELS:
+        raise QueryError(f"more must be one of: {', '.join(present.FACET_LABELS)}")
+    answer = engine().search(params)
+    links = present.Links(params.to_query_args())
+    context = {
+        "params": params,
+        "answer": answer,
+        "links": links,
+        "facets": present.build_facets(answer, links, more),
+        "chips": present.build_chips(links),
+        "histogram": present.build_histogram(answer.get("histogram"), links),
+        "pager": present.build_pager(answer["total"], params.page, params.per_page, links, max_page()),
+        "sorts": present.SORTS,
+        "export_cap": EXPORT_CAP,
+        "alternatives": drop_filter_alternatives(params, links) if not answer["total"] else [],
+    }
+    return render_template("search.html", **context)
+
+
+def drop_filter_alternatives(params: SearchParams, links: present.Links) -> list[dict]:
+    """For an empty result: how many hits each filter would give back if dropped."""
+    alternatives = []
+    for chip in present.build_chips(links)[:MAX_DROP_SUGGESTIONS]:
+        relaxed = SearchParams.from_mapping(MultiDict(_args_of(chip.href)))
+        relaxed = dataclasses.replace(relaxed, page=1, per_page=1)
+        total = engine().search(relaxed)["total"]
+        if total:
+            alternatives.append({"chip": chip, "total": total})
+    return alternatives
+
+
+def _args_of(href: str) -> list[tuple[str, str]]:
+    return parse_qsl(urlsplit(href).query, keep_blank_values=False)
+
+
+@bp.get("/article/<path:article_id>")
+def article_page(article_id: str):
+    article = find_article(article_id)
+    related = engine().related(article["id"], limit=5)
+    return render_template("article.html", article=article, related=related,
+                           original=present.safe_external_url(article.get("url")))
+
+
+def find_article(article_id: str) -> dict:
+    if len(article_id) > MAX_ID_LENGTH:
+        abort(404, description="No article has that id.")
+    article = engine().article(article_id)
+    if article is None:
+        abort(404, description="No article has that id.")
+    return article
+
+
+# -- API --------------------------------------------------------------------------------------
+@bp.get("/api/search")
+def api_search():
+    return jsonify(engine().search(parse_params()))
+
+
+@bp.get("/api/article/<path:article_id>")
+def api_article(article_id: str):
+    article = find_article(article_id)
+    related = engine().related(article["id"], limit=5)
+    keep = ("id", "title", "date", "source", "url")
+    return jsonify({**article, "related": [{k: r.get(k) for k in keep} for r in related]})
+
+
+@bp.get("/healthz")
+def healthz():
+    health = engine().health()
+    response = jsonify(health)
+    response.status_code = 200 if health.get("status") == "ok" else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/search.atom")
+def search_atom():
+    params = parse_params()
+    if "per_page" not in request.args:
+        params = dataclasses.replace(params, per_page=FEED_SIZE)
+    answer = engine().search(dataclasses.replace(params, sort="newest"))
+    links = present.Links(params.to_query_args())
+    title = f"newsearch: {params.q}" if params.q else "newsearch: latest articles"
+    body = feeds.atom_feed(
+        answer, title=title, self_url=request.url, feed_id=request.url,
+        html_url=request.host_url.rstrip("/") + links.other("web.search_page", drop_paging=True),
+        article_url=lambda article_id: url_for("web.article_page", article_id=article_id, _external=True),
+    )
+    return Response(body, mimetype="application/atom+xml")
+
+
+@bp.get("/search.csv")
+def search_csv():
+    """All hits of the query, up to EXPORT_CAP rows, streamed as they are read."""
+    params = parse_params()
+    rows = iter(engine().export(params, cap=EXPORT_CAP))
+    first = next(rows, None)  # a lazy engine reports bad queries here, while a 400 is still possible
+
+    def all_rows():
+        if first is not None:
+            yield first
+        yield from rows
+
+    headers = {
+        "Content-Disposition": 'attachment; filename="newsearch-export.csv"',
+        "X-Export-Cap": str(EXPORT_CAP),
+    }
+    chunks = stream_with_context(feeds.csv_chunks(all_rows()))
+    return Response(chunks, mimetype="text/csv", headers=headers)
+
+
+@bp.get("/opensearch.xml")
+def opensearch():
+    search_url = url_for("web.search_page", _external=True)
+    body = feeds.opensearch_description(
+        html_template=search_url + "?q={searchTerms}",
+        atom_template=url_for("web.search_atom", _external=True) + "?q={searchTerms}",
+        json_template=url_for("web.api_search", _external=True) + "?q={searchTerms}",
+        self_url=url_for("web.opensearch", _external=True),
+        icon_url=url_for("static", filename="favicon.svg", _external=True),
+    )
+    return Response(body, mimetype="application/opensearchdescription+xml")
+
+
+# -- errors -----------------------------------------------------------------------------------
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_response(status: int, message: str):
+    if wants_json():
+        response = jsonify({"error": message, "status": status})
+    elif request.path in ("/search.atom", "/search.csv", "/opensearch.xml"):
+        response = Response(message + "\n", mimetype="text/plain")
+    else:
+        response = Response(render_template("error.html", status=status, message=message), mimetype="text/html")
+    response.status_code = status
+    return response
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(QueryError)
+    def _bad_query(exc):
+        return error_response(400, str(exc) or "Bad parameters.")
+
+    @app.errorhandler(NoIndex)
+    def _no_index(exc):
+        return error_response(503, "The index is not ready yet. Try again in a moment.")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc):
+        return error_response(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        log.exception("unhandled error on %s", request.path)
+        return error_response(500, "Something went wrong on our side.")
