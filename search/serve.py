@@ -55,6 +55,7 @@ def serve(home: IndexHome, host: str, port: int, threads: int, *, seeds: Path | 
         print(f"newsearch: no index at {home.root} and no seeds/ folder to build one from", file=sys.stderr)
         return EXIT_FATAL
     app = create_app(home.root)
+    warm_up(app)
     try:
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="newsearch")
     except OSError as exc:
@@ -64,6 +65,17 @@ def serve(home: IndexHome, host: str, port: int, threads: int, *, seeds: Path | 
     print(f"Serving on {display_url(host, getattr(server, 'effective_port', port))}", flush=True)
     server.run()  # returns after KeyboardInterrupt / SystemExit, once the worker threads are stopped
     return EXIT_OK
+
+
+def warm_up(app) -> None:
+    """Open the live generation and its caches before the first visitor pays for it."""
+    from .query import SearchParams
+
+    engine = app.extensions["newsearch"]
+    try:
+        engine.search(SearchParams.from_mapping({"q": "news"}))
+    except Exception as exc:  # a failed warm-up must not stop the server; requests will report it
+        print(f"newsearch: warm-up search failed: {exc}", file=sys.stderr)
 
 
 def _exit_on_signal(signum, frame):
