@@ -1,0 +1,151 @@
+"""Indexing benchmark: newsearch rebuild vs naive Whoosh writers on Reuters-21578, and entity extraction.
+
+Each variant runs in its own process (so peak memory is its own), one after the
+other in the same run; compare the ratios, not the absolute numbers, on a shared
+machine.
+
+    python bench/bench_index.py [--rounds 2] [--seed-articles 1500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REUTERS = sorted((ROOT.parent / "shared" / "corpora" / "reuters21578").glob("reut2-*.sgm.gz"))
+
+
+def peak_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def load_reuters():
+    from search.read import read_file
+
+    return [a for path in REUTERS for a in read_file(path) if hasattr(a, "body")]
+
+
+def naive_whoosh(workdir: Path, **writer_args) -> int:
+    """What a new user writes: parse, one writer, stored body, four keyword fields, one commit."""
+    from whoosh import fields, index
+
+    articles = load_reuters()
+    schema = fields.Schema(
+        id=fields.ID(stored=True, unique=True), title=fields.TEXT(stored=True), body=fields.TEXT(stored=True),
+        date=fields.DATETIME(stored=True), topics=fields.KEYWORD(stored=True, commas=True),
+        places=fields.KEYWORD(stored=True, commas=True), people=fields.KEYWORD(stored=True, commas=True),
+        orgs=fields.KEYWORD(stored=True, commas=True))
+    ix = index.create_in(str(workdir), schema)
+    writer = ix.writer(**writer_args)
+    for a in articles:
+        writer.add_document(id=a.id, title=a.title, body=a.body, date=a.date, topics=",".join(a.topics),
+                            places=",".join(a.places), people=",".join(a.people), orgs=",".join(a.orgs))
+    writer.commit()
+    return len(articles)
+
+
+def newsearch_rebuild(workdir: Path, sources: list[str], entities: bool) -> int:
+    from search.build import BuildOptions, rebuild
+    from search.generations import IndexHome
+
+    report = rebuild(IndexHome(workdir), sources, BuildOptions(extract_entities=entities, force=True))
+    return report.articles
+
+
+def write_seed_corpus(target: Path, count: int) -> None:
+    """Reuters bodies re-dressed in the seed text format (no given entities), generated at run time."""
+    target.mkdir(parents=True, exist_ok=True)
+    made = 0
+    for article in load_reuters():
+        if len(article.body) < 400:
+            continue
+        day = article.date.strftime("%Y-%m-%d")
+        (target / f"{made:05d}.txt").write_text(f" date {day} {article.title}.\n\n{article.body}", encoding="utf-8")
+        made += 1
+        if made == count:
+            return
+
+
+def run_variant(name: str, workdir: Path, seed_dir: Path) -> dict:
+    started = time.perf_counter()
+    if name == "naive whoosh (1 writer)":
+        docs = naive_whoosh(workdir)
+    elif name == "naive whoosh (procs=2, multisegment)":
+        docs = naive_whoosh(workdir, procs=2, multisegment=True)
+    elif name == "newsearch rebuild (given entities)":
+        docs = newsearch_rebuild(workdir, [str(p) for p in REUTERS], entities=False)
+    elif name.startswith("newsearch rebuild seed-format"):
+        docs = newsearch_rebuild(workdir, [str(seed_dir)], entities=True)
+    else:
+        raise SystemExit(f"unknown variant {name}")
+    seconds = time.perf_counter() - started
+    return {"docs": docs, "seconds": seconds, "peak_mb": peak_mb()}
+
+
+def spawn(name: str, workdir: Path, seed_dir: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--variant", name, "--workdir", str(workdir),
+                          "--seed-dir", str(seed_dir)], capture_output=True, text=True, cwd=ROOT, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--seed-articles", type=int, default=1500)
+    parser.add_argument("--variant")
+    parser.add_argument("--workdir")
+    parser.add_argument("--seed-dir")
+    args = parser.parse_args()
+    if args.variant:
+        print(json.dumps(run_variant(args.variant, Path(args.workdir), Path(args.seed_dir))))
+        return
+    scratch = Path(tempfile.mkdtemp(prefix="bench-index-"))
+    seed_dir = scratch / "seed-corpus"
+    write_seed_corpus(seed_dir, args.seed_articles)
+    rows: dict[str, list[dict]] = {}
+    try:
+        for _ in range(args.rounds):
+            for name in ("naive whoosh (1 writer)", "naive whoosh (procs=2, multisegment)",
+                         "newsearch rebuild (given entities)"):
+                work = scratch / "ix"
+                shutil.rmtree(work, ignore_errors=True)
+                work.mkdir()
+                rows.setdefault(name, []).append(spawn(name, work, seed_dir))
+            work = scratch / "seed-ix"  # same index dir twice: the second run finds the entity cache warm
+            shutil.rmtree(work, ignore_errors=True)
+            for name in ("newsearch rebuild seed-format (cold entity cache)",
+                         "newsearch rebuild seed-format (warm entity cache)"):
+                rows.setdefault(name, []).append(spawn(name, work, seed_dir))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print_table(rows, args)
+
+
+def print_table(rows: dict[str, list[dict]], args) -> None:
+    best = {name: min(runs, key=lambda r: r["seconds"]) for name, runs in rows.items()}
+    naive = best["naive whoosh (1 writer)"]
+    naive_rate = naive["docs"] / naive["seconds"]
+    cold = best["newsearch rebuild seed-format (cold entity cache)"]
+    print("| variant | docs | seconds | docs/s | vs naive | peak MB |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, r in best.items():
+        rate = r["docs"] / r["seconds"]
+        ratio = f"{rate / naive_rate:.2f}x" if "seed-format" not in name else \
+            f"{cold['seconds'] / r['seconds']:.1f}x vs cold"
+        print(f"| {name} | {r['docs']} | {r['seconds']:.1f} | {rate:.0f} | {ratio} | {r['peak_mb']:.0f} |")
+    print(f"\nbest of {args.rounds} round(s); command: python bench/bench_index.py --rounds {args.rounds} "
+          f"--seed-articles {args.seed_articles}")
+
+
+if __name__ == "__main__":
+    main()
