@@ -15,12 +15,16 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from pickle import loads
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.formats import Positions
+from whoosh.system import _INT_SIZE
 
 from . import qparse
 from .columns import NO_DATE, Columns
+from .schema import stem
 
 K1, B = 1.2, 0.75
 FIELD_WEIGHT = {"title": 2.0, "body": 1.0}  # on top of the title's index-time field_boost: title hits rank first
@@ -57,6 +61,7 @@ class Postings:
         }
         self._cache: OrderedDict = OrderedDict()
         self._cache_bytes = 0
+        self._surface: np.ndarray | None = None
 
     # -- raw postings ---------------------------------------------------------------------
     def scored(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -67,38 +72,69 @@ class Postings:
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-            docs, weights, _ = self.read(fieldname, text)
+            docs, weights = self.read(fieldname, text)
             value = (docs, self._bm25(fieldname, docs, weights))
             self._remember(key, value)
             return value
 
+    def positions(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(doc numbers, offsets [len+1], flat positions) of one term, for phrase checks; cached."""
+        key = ("\0pos", fieldname, text)
+        with self.lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+            value = self._read_positions(fieldname, text)
+            self._remember(key, value)
+            return value
+
+    def _read_positions(self, fieldname: str, text: str):
+        doc_parts, delta_lists = [], []
+        for segment, offset in self.reader.leaf_readers():
+            if (fieldname, text) not in segment:
+                continue
+            for ids, _, values, fmt in _blocks(segment.postings(fieldname, text)):
+                doc_parts.append(ids + offset)
+                delta_lists.extend(_position_deltas(values, fmt))
+        if not doc_parts:
+            return np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int32)
+        docs = np.concatenate(doc_parts).astype(np.int32)
+        lengths = np.fromiter((len(d) for d in delta_lists), dtype=np.int64, count=len(delta_lists))
+        flat = np.fromiter((x for d in delta_lists for x in d), dtype=np.int64, count=int(lengths.sum()))
+        ptr = np.zeros(len(docs) + 1, np.int64)
+        np.cumsum(lengths, out=ptr[1:])
+        running = np.cumsum(flat)  # deltas → absolute positions, restarting at each posting
+        before = np.repeat(np.concatenate(([0], running))[ptr[:-1]], lengths)
+        flat = (running - before).astype(np.int32)
+        keep = self.columns.live[docs]
+        if not keep.all():
+            docs, ptr, flat = _select_postings(docs, ptr, flat, np.flatnonzero(keep))
+        return docs, ptr, flat
+
     def _remember(self, key, value) -> None:
         self._cache[key] = value
-        self._cache_bytes += value[0].nbytes + value[1].nbytes
+        self._cache_bytes += sum(part.nbytes for part in value)
         while self._cache_bytes > CACHE_BYTES and len(self._cache) > 1:
             _, old = self._cache.popitem(last=False)
-            self._cache_bytes -= old[0].nbytes + old[1].nbytes
+            self._cache_bytes -= sum(part.nbytes for part in old)
 
-    def read(self, fieldname: str, text: str, only: np.ndarray | None = None, positions: bool = False):
-        """Decode a posting list: doc numbers, weights, and (if asked) positions for the docs in ``only``."""
-        doc_parts, weight_parts, pos_map = [], [], {}
+    def read(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Decode a whole posting list into doc numbers and weights (deleted docs dropped)."""
+        doc_parts, weight_parts = [], []
         with self.lock:
             for segment, offset in self.reader.leaf_readers():
                 if (fieldname, text) not in segment:
                     continue
-                matcher = segment.postings(fieldname, text)
-                local_only = None if only is None else only - offset
-                for ids, weights, values, fmt in _blocks(matcher):
+                for ids, weights, _, _ in _blocks(segment.postings(fieldname, text)):
                     doc_parts.append(ids + offset)
                     weight_parts.append(weights)
-                    if positions:
-                        _collect_positions(pos_map, ids, values, fmt, local_only, offset)
         if not doc_parts:
-            return np.zeros(0, np.int32), np.zeros(0, np.float32), pos_map
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
         docs = np.concatenate(doc_parts).astype(np.int32)
         weights = np.concatenate(weight_parts).astype(np.float32)
         keep = self.columns.live[docs]
-        return docs[keep], weights[keep], pos_map
+        return docs[keep], weights[keep]
 
     def _bm25(self, fieldname: str, docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """BM25 per field (BM25F-style: title and body scored with their own lengths, title weighted up)."""
@@ -121,18 +157,33 @@ class Postings:
             return self.reader.doc_frequency(fieldname, text)
 
     def expand(self, fieldname: str, literal: str, pattern: str | None = None) -> list[str]:
-        """Terms starting with ``literal`` (and matching the wildcard pattern), the most frequent first; bounded."""
+        """Terms starting with ``literal`` (and matching the wildcard pattern), the most frequent first; bounded.
+
+        Index terms are stems, so a wildcard is also matched against the collection's surface words
+        (``st?rms`` finds "storms" → "storm").
+        """
         regex = re.compile(_wildcard_regex(pattern)) if pattern else None
-        found = []
+        candidates = set()
         with self.lock:
             for scanned, term in enumerate(self.reader.expand_prefix(fieldname, literal)):
                 if scanned >= EXPAND_SCAN:
                     break
                 term = term.decode("utf-8") if isinstance(term, bytes) else term
                 if regex is None or regex.fullmatch(term):
-                    found.append((self.reader.doc_frequency(fieldname, term), term))
+                    candidates.add(term)
+            if regex is not None and fieldname in self.avg:
+                candidates.update(stem(w) for w in self._surface_words(literal) if regex.fullmatch(w))
+            found = [(self.reader.doc_frequency(fieldname, t), t) for t in candidates]
+        found = [item for item in found if item[0]]
         found.sort(key=lambda item: (-item[0], item[1]))
         return [term for _, term in found[:EXPAND_LIMIT]]
+
+    def _surface_words(self, literal: str) -> list[str]:
+        if self._surface is None:
+            self._surface = np.sort(self.columns.spell_words)
+        low = np.searchsorted(self._surface, literal)
+        high = np.searchsorted(self._surface, literal + "\U0010ffff")
+        return self._surface[low:min(high, low + EXPAND_SCAN)].tolist()
 
 
 def _wildcard_regex(pattern: str) -> str:
@@ -166,12 +217,25 @@ def _blocks(matcher):
     yield np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32), values, matcher.format
 
 
-def _collect_positions(pos_map: dict, ids: np.ndarray, values, fmt, only: np.ndarray | None, offset: int) -> None:
-    if not values:
-        return
-    picks = range(len(ids)) if only is None else np.flatnonzero(np.isin(ids, only, assume_unique=True)).tolist()
-    for i in picks:
-        pos_map[int(ids[i]) + offset] = fmt.decode_positions(values[i])
+def _position_deltas(values, fmt) -> list:
+    """Position deltas of each posting; Whoosh's Positions values are a uint count + a pickled delta list."""
+    if isinstance(fmt, Positions) and values:
+        return [loads(v[_INT_SIZE:]) for v in values]
+    out = []
+    for v in values:
+        positions = fmt.decode_positions(v)
+        out.append([b - a for a, b in zip([0, *positions[:-1]], positions, strict=True)])
+    return out
+
+
+def _select_postings(docs, ptr, flat, picks: np.ndarray):
+    """The postings at indices ``picks``: their docs, new offsets, and their positions."""
+    lengths = ptr[picks + 1] - ptr[picks]
+    total = int(lengths.sum())
+    gather = np.repeat(ptr[picks] - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+    new_ptr = np.zeros(len(picks) + 1, np.int64)
+    np.cumsum(lengths, out=new_ptr[1:])
+    return docs[picks], new_ptr, flat[gather]
 
 
 # -- evaluation -------------------------------------------------------------------------------
@@ -278,26 +342,19 @@ class Evaluator:
         return mask, score
 
     def _verify_phrase(self, node, candidates: np.ndarray) -> np.ndarray:
-        if not len(candidates):
-            return candidates
-        maps = []
-        for _, term in node.words:
-            if self.deadline.expired():
+        """Vectorised: (doc, position - offset) keys of each word, intersected; rarest word first."""
+        keys = None
+        words = sorted(node.words, key=lambda w: self.postings.doc_frequency(node.field, w[1]))
+        for offset, term in words:
+            if not len(candidates) or self.deadline.expired():
                 return np.zeros(0, np.int32)
-            maps.append(self.postings.read(node.field, term, only=candidates, positions=True)[2])
-        offsets = [offset for offset, _ in node.words]
-        kept = []
-        for i, doc in enumerate(candidates.tolist()):
-            if i % 2048 == 0 and self.deadline.expired():
-                break
-            starts = {p - offsets[0] for p in maps[0].get(doc, ())}
-            for offset, positions in zip(offsets[1:], maps[1:], strict=True):
-                starts &= {p - offset for p in positions.get(doc, ())}
-                if not starts:
-                    break
-            if starts:
-                kept.append(doc)
-        return np.asarray(kept, dtype=np.int32)
+            docs, ptr, flat = self.postings.positions(node.field, term)
+            picks = np.flatnonzero(np.isin(docs, candidates, assume_unique=True))
+            docs, ptr, flat = _select_postings(docs, ptr, flat, picks)
+            own = (np.repeat(docs.astype(np.int64), np.diff(ptr)) << 32) + (flat.astype(np.int64) - offset + (1 << 20))
+            keys = own if keys is None else np.intersect1d(keys, own, assume_unique=True)
+            candidates = np.unique(keys >> 32).astype(np.int32)
+        return candidates
 
 
 def _add(score, other):

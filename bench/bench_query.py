@@ -1,0 +1,298 @@
+"""Query benchmark: newsearch's engine vs plain Whoosh groupedby faceting vs SQLite FTS5, on Reuters ×N.
+
+    .venv/bin/python bench/bench_query.py [--copies 10] [--dir /tmp/bench-query] [--reuse] [--warm-runs 5]
+
+Builds (or with --reuse, reuses) Reuters-21578 replicated N times with distinct
+ids (``reuters-123-x4``), as a newsearch index home and as an SQLite FTS5
+database, then runs one fixed set of realistic queries through each engine.
+"Full answer" = top 10 + all facet counts (people, orgs, places, source,
+topics, year) + date histogram + highlighted snippets.
+
+Warm: the engine is open and has seen the query set once; each query then
+runs ``--warm-runs`` times. Cold: a freshly opened engine per query (opening
+is not timed, the first query pays for empty caches). The machine is shared
+and noisy, so compare the engines' ratios within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sqlite3
+import statistics
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from search import columns, index  # noqa: E402
+from search.build import read_files  # noqa: E402
+from search.generations import IndexHome  # noqa: E402
+from search.model import Article  # noqa: E402
+from search.query import SearchEngine, SearchParams  # noqa: E402
+from search.read import iter_source_files  # noqa: E402
+
+REUTERS = ROOT.parent / "shared" / "corpora" / "reuters21578"
+FACETS = ("people", "orgs", "places", "source", "topics")
+
+# (our query, FTS5 MATCH expression, filters)
+QUERIES = [
+    ("oil", "oil", {}),
+    ("oil prices", "oil prices", {}),
+    ("interest rates", "interest rates", {}),
+    ('"interest rates"', '"interest rates"', {}),
+    ("coffee brazil", "coffee brazil", {}),
+    ("trade deficit japan", "trade deficit japan", {}),
+    ("opec -saudi", "opec NOT saudi", {}),
+    ('"stock exchange"', '"stock exchange"', {}),
+    ("merger talks", "merger talks", {}),
+    ("federal reserve", "federal reserve", {}),
+    ("econom*", "econom*", {}),
+    ("shares", "shares", {}),
+    ("dividend", "dividend", {"from": "1987-03", "to": "1987-03"}),
+    ("wheat", "wheat", {"places": ["usa"]}),
+    ("bank", "bank", {"from": "1987-03-01", "to": "1987-04-15"}),
+    ("gold", "gold", {"topics": ["gold"]}),
+    ("profit", "profit", {"places": ["uk"], "from": "1987-04"}),
+    ("acquisition", "acquisition", {"topics": ["acq"], "places": ["usa"]}),
+    ("reagan", "reagan", {"people": ["reagan"]}),
+    ("dollar yen", "dollar yen", {"places": ["japan", "usa"]}),
+    ("grain exports ussr", "grain exports ussr", {}),
+    ("tax", "tax", {"orgs": ["ec"]}),
+    ('"money supply"', '"money supply"', {"from": "1987-04"}),
+    ("crude output", "crude output", {"topics": ["crude"]}),
+]
+
+
+# -- corpus ------------------------------------------------------------------------------------
+def load_articles(copies: int) -> list[Article]:
+    records = read_files(list(iter_source_files([str(p) for p in sorted(REUTERS.glob("*.sgm.gz"))])))
+    base = [item for record in records for item in record.items if isinstance(item, Article)]
+    return [a.replace(id=f"{a.id}-x{c}") for c in range(copies) for a in base]
+
+
+def build_newsearch(home: IndexHome, articles: list[Article]) -> float:
+    started = time.perf_counter()
+    number, work = home.new_workdir()
+    index.write_all(work, articles)
+    columns.build(work)
+    home.publish(number, work)
+    return time.perf_counter() - started
+
+
+def build_fts(path: Path, articles: list[Article]) -> float:
+    started = time.perf_counter()
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path)
+    db.executescript("""
+        create virtual table fts using fts5(title, body, tokenize='porter unicode61');
+        create table meta(doc integer primary key, id text, date integer, year integer, month text);
+        create table facet(doc integer, name text, value text);
+    """)
+    for rowid, a in enumerate(articles, start=1):
+        db.execute("insert into fts(rowid, title, body) values (?, ?, ?)", (rowid, a.title, a.body))
+        stamp = int(a.date.timestamp()) if a.date else None
+        db.execute("insert into meta values (?, ?, ?, ?, ?)", (rowid, a.id, stamp, a.date.year if a.date else None,
+                                                               a.date.strftime("%Y-%m-01") if a.date else None))
+        values = [(rowid, name, v) for name in ("people", "orgs", "places", "topics") for v in getattr(a, name)]
+        values += [(rowid, "source", a.source)] if a.source else []
+        db.executemany("insert into facet values (?, ?, ?)", values)
+    db.executescript("create index facet_doc on facet(doc, name, value); create index facet_nv on facet(name, value);")
+    db.commit()
+    db.close()
+    return time.perf_counter() - started
+
+
+# -- engines -------------------------------------------------------------------------------------
+class Ours:
+    name = "newsearch (numpy columns)"
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.engine = None
+
+    def open(self):
+        self.engine = SearchEngine(self.root, time_budget_s=30)
+        self.engine.generation()
+
+    def run(self, q, fts_q, filters):
+        answer = self.engine.search(SearchParams.from_mapping({"q": q, "per_page": 10, **filters}))
+        return answer["total"]
+
+
+class WhooshGroupedBy:
+    name = "Whoosh groupedby"
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.searcher = None
+
+    def open(self):
+        from whoosh.qparser import AndGroup, MultifieldParser
+
+        if self.searcher is not None:
+            self.searcher.close()
+        ix = index.open_index(IndexHome(self.root).live())
+        self.searcher = ix.searcher()
+        self.parser = MultifieldParser(["title", "body"], ix.schema, group=AndGroup)
+
+    def run(self, q, fts_q, filters):
+        from dateutil.relativedelta import relativedelta
+        from whoosh import query as wq
+        from whoosh import sorting
+
+        start, end = SearchParams.from_mapping(filters).date_range()
+        parts = []
+        if start is not None or end is not None:
+            parts.append(wq.DateRange("date", _dt(start), _dt(end)))
+        for name in FACETS:
+            if filters.get(name):
+                parts.append(wq.Or([wq.Term(name, v.lower()) for v in filters[name]]))
+        facets = {name: sorting.FieldFacet(name, allow_overlap=True) for name in FACETS}
+        facets["year"] = sorting.DateRangeFacet("date", datetime(1980, 1, 1), datetime(1995, 1, 1),
+                                                relativedelta(years=1))
+        facets["month"] = sorting.DateRangeFacet("date", datetime(1987, 1, 1), datetime(1988, 1, 1),
+                                                 relativedelta(months=1))
+        results = self.searcher.search(self.parser.parse(q), limit=10, groupedby=facets,
+                                       filter=wq.And(parts) if parts else None)
+        for name in facets:
+            counts = results.groups(name)
+            sorted(counts.items(), key=lambda kv: -len(kv[1]))[:20]
+        for hit in results:
+            hit.highlights("body")
+        return len(results)
+
+
+def _dt(epoch):
+    return None if epoch is None else datetime.utcfromtimestamp(epoch)
+
+
+class Fts5:
+    name = "SQLite FTS5"
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = None
+
+    def open(self):
+        if self.db is not None:
+            self.db.close()
+        self.db = sqlite3.connect(self.path)
+
+    def run(self, q, fts_q, filters):
+        db = self.db
+        where, args = ["fts match ?"], [fts_q]
+        start, end = SearchParams.from_mapping(filters).date_range()
+        if start is not None or end is not None:
+            where.append("rowid in (select doc from meta where date between ? and ?)")
+            args += [start if start is not None else -2**62, end if end is not None else 2**62]
+        for name in FACETS:
+            if filters.get(name):
+                marks = ",".join("?" * len(filters[name]))
+                where.append(f"rowid in (select doc from facet where name = ? and value in ({marks}))")
+                args += [name, *filters[name]]
+        db.execute("drop table if exists temp.hits")
+        db.execute("create temp table hits(doc integer primary key)")
+        db.execute(f"insert into hits select rowid from fts where {' and '.join(where)}", args)
+        top = db.execute(
+            f"select rowid, title, snippet(fts, 1, '<mark>', '</mark>', '…', 24), bm25(fts, 2.5, 1.0) "
+            f"from fts where {' and '.join(where)} order by bm25(fts, 2.5, 1.0) limit 10", args).fetchall()
+        for name in FACETS:
+            db.execute("select value, count(*) c from facet join hits using (doc) where name = ? "
+                       "group by value order by c desc limit 20", (name,)).fetchall()
+        db.execute("select year, count(*) from meta join hits using (doc) group by year").fetchall()
+        db.execute("select month, count(*) from meta join hits using (doc) group by month").fetchall()
+        total = db.execute("select count(*) from hits").fetchone()[0]
+        return total if top is not None else 0
+
+
+# -- measuring -------------------------------------------------------------------------------------
+def measure(engine, warm_runs: int) -> dict:
+    """Cold first (a fresh engine per query, opening not timed), which also warms up; then warm repetitions."""
+    totals, cold = {}, []
+    for q, fts_q, filters in QUERIES:
+        engine.open()
+        started = time.perf_counter()
+        totals[q] = engine.run(q, fts_q, filters)
+        cold.append(time.perf_counter() - started)
+    engine.open()
+    for q, fts_q, filters in QUERIES:  # warm-up of the engine that the warm runs use
+        engine.run(q, fts_q, filters)
+    warm = []
+    for _ in range(warm_runs):
+        for q, fts_q, filters in QUERIES:
+            started = time.perf_counter()
+            engine.run(q, fts_q, filters)
+            warm.append(time.perf_counter() - started)
+    return {"warm": warm, "cold": cold, "totals": totals}
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--copies", type=int, default=10)
+    parser.add_argument("--dir", default="/tmp/bench-query")
+    parser.add_argument("--reuse", action="store_true", help="reuse the index and database built by a previous run")
+    parser.add_argument("--warm-runs", type=int, default=5)
+    parser.add_argument("--whoosh-warm-runs", type=int, default=1, help="plain Whoosh is slow: fewer repetitions")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["whoosh", "fts5"])
+    args = parser.parse_args(argv)
+    base = Path(args.dir)
+    home, fts_path = IndexHome(base / "index"), base / "fts5.sqlite"
+    need_index = not args.reuse or home.live() is None
+    need_fts = "fts5" not in args.skip and (not args.reuse or not fts_path.exists())
+    if need_index or need_fts:
+        if not args.reuse:
+            shutil.rmtree(base, ignore_errors=True)
+        base.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        articles = load_articles(args.copies)
+        print(f"read {len(articles)} articles in {time.perf_counter() - started:.1f} s", flush=True)
+        if need_index:
+            print(f"newsearch index built in {build_newsearch(home, articles):.1f} s", flush=True)
+        if need_fts:
+            print(f"FTS5 database built in {build_fts(fts_path, articles):.1f} s", flush=True)
+        del articles
+    engines = [(Ours(home.root), args.warm_runs)]
+    if "whoosh" not in args.skip:
+        engines.append((WhooshGroupedBy(home.root), args.whoosh_warm_runs))
+    if "fts5" not in args.skip:
+        engines.append((Fts5(fts_path), args.warm_runs))
+    results = {}
+    for engine, runs in engines:
+        print(f"measuring {engine.name} …", flush=True)
+        results[engine.name] = measure(engine, runs)
+    print_table(results, args)
+    return 0
+
+
+def print_table(results: dict, args) -> None:
+    ours = results["newsearch (numpy columns)"]
+    ours_p95 = pct(ours["warm"], 95)
+    print(f"\n`.venv/bin/python bench/bench_query.py --copies {args.copies}{' --reuse' if args.reuse else ''}"
+          f" --warm-runs {args.warm_runs}` — {len(QUERIES)} queries, full answer (top 10 + 6 facets + histogram"
+          f" + snippets), times in ms\n")
+    print("| engine | warm p50 | warm p95 | cold p50 | cold p95 | warm p95 / newsearch |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        print(f"| {name} | {pct(r['warm'], 50):.1f} | {pct(r['warm'], 95):.1f} | {pct(r['cold'], 50):.1f} | "
+              f"{pct(r['cold'], 95):.1f} | {pct(r['warm'], 95) / ours_p95:.1f}× |")
+    print("\nhits per query (newsearch / others):")
+    for q, _, filters in QUERIES:
+        counts = " / ".join(str(r["totals"][q]) for r in results.values())
+        print(f"  {q!r} {filters or ''}: {counts}")
+    mean = statistics.mean(ours["warm"]) * 1000
+    print(f"\nnewsearch warm mean {mean:.1f} ms")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
