@@ -62,7 +62,6 @@ class RunReport:
     undated: int = 0
     seconds: float = 0.0
     generation: int | None = None
-    changed_files: int = 0
 
     def summary(self) -> str:
         return (
@@ -216,7 +215,11 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
 
 
 def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunReport:
-    """Ingest new and changed files into a copy of the live generation and swap it live."""
+    """Ingest new and changed files into a hard-linked copy of the live generation and swap it live.
+
+    Unchanged files (same size and mtime, or same bytes) are not read again, so a
+    second run over the same sources changes nothing.
+    """
     started = time.monotonic()
     if home.live() is None:
         return rebuild(home, sources, options)
@@ -224,28 +227,26 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
     with home.lock():
         home.clean_stale()
         live = home.require_live()
+        report.generation = home.number_of(live)
         manifest = _load_json(live / "manifest.json", {})
-        repeated = _load_pickle(live / "paragraphs.pickle") or RepeatedParagraphs()
         changed = [p for p in iter_source_files(sources) if _changed(manifest.get(str(p)), p)]
         records = [r for r in read_files(changed, options.progress) if _content_changed(manifest, r)]
         touched = refreshed_entries(changed, records, manifest)
+        if not records and not touched:
+            return _finish_report(report, started)
+        repeated = _load_pickle(live / "paragraphs.pickle") or RepeatedParagraphs()
         articles, repeated = _collect(records, report, options, repeated, home)
         articles, known_duplicates = _drop_known_duplicates(live, records, articles)
-        report.duplicates += known_duplicates
-        report.changed_files = len(records)
+        report.articles, report.duplicates = len(articles), report.duplicates + known_duplicates
         number, work = home.new_workdir()
         try:
             index.link_copy(live, work)
-            gone = [r.path for r in records if r.path in manifest]
             if records:
+                gone = [r.path for r in records if r.path in manifest]
                 index.apply_changes(work, gone, articles)
             manifest.update({r.path: r.manifest_entry() for r in records})
             manifest.update(touched)
             _write_state(work, manifest, repeated, report, number, sources, started, "update")
-            if not records and not touched:
-                shutil.rmtree(work, ignore_errors=True)
-                report.generation = home.number_of(live)
-                return _finish_report(report, started)
             home.publish(number, work)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
