@@ -24,7 +24,7 @@ from pathlib import Path
 
 from whoosh.query import Term
 
-from . import index
+from . import columns, index
 from .boilerplate import RepeatedParagraphs, is_caption, strip_boilerplate
 from .generations import IndexHome
 from .model import ENTITY_FIELDS, Article, Rejected
@@ -351,6 +351,7 @@ def _write_state(work: Path, manifest: dict, repeated: RepeatedParagraphs, repor
     _atomic_write(work / "manifest.json", json.dumps(manifest).encode())
     _atomic_write(work / "paragraphs.pickle", pickle.dumps(repeated))
     _atomic_write(work / "meta.json", json.dumps(meta, indent=1).encode())
+    columns.build(work)  # numpy facet/date columns for the query engine, ready when the generation goes live
 
 
 def _count_articles(directory: Path) -> tuple[int, int]:

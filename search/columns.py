@@ -25,10 +25,11 @@ from .index import open_index
 from .model import FACET_FIELDS
 
 FILENAME = "columns.npz"
-VERSION = 3
+VERSION = 4
 NO_DATE = np.iinfo(np.int64).min  # sentinel for undated articles
 SPELL_SAMPLE_DOCS = 20_000  # bodies read for the spelling vocabulary (titles are always all read)
 _SPELL_WORD_RE = re.compile(r"[^\W\d_]{3,24}")
+_TOC_RE = re.compile(r"^_MAIN_(\d+)\.toc$")
 
 
 @dataclass
@@ -94,15 +95,26 @@ class Columns:
 
 
 def index_key(directory: Path) -> str:
-    """Identifies the exact index state: the newest table of contents and its size."""
-    tocs = sorted(p.name for p in Path(directory).glob("_MAIN_*.toc"))
-    return f"v{VERSION}:{tocs[-1] if tocs else '-'}"
+    """Identifies the exact index state: the newest table of contents (Whoosh writes a new one per commit)."""
+    found = (_TOC_RE.match(p.name) for p in Path(directory).glob("_MAIN_*.toc"))
+    numbers = [int(m.group(1)) for m in found if m]
+    return f"v{VERSION}:{max(numbers) if numbers else '-'}"
 
 
 def build(directory: Path) -> None:
-    """Compute the columns of a finished index and save them beside it (atomic)."""
-    columns = compute(Path(directory))
-    save(columns, Path(directory))
+    """Compute the columns of a finished index and save them beside it (atomic); a no-op when already current."""
+    directory = Path(directory)
+    if _saved_key(directory) == index_key(directory):
+        return  # e.g. an update that copied the live generation and changed nothing
+    save(compute(directory), directory)
+
+
+def _saved_key(directory: Path) -> str | None:
+    try:
+        with np.load(directory / FILENAME, allow_pickle=False) as data:
+            return str(data["key"])
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def load(directory: Path) -> Columns:

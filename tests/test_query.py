@@ -378,3 +378,20 @@ def test_stats_from_columns(engine):
     assert stats["documents"] == len(ARTICLES) and stats["undated"] == 1
     assert stats["sources"] == {"Wire": 4, "Daily": 3}
     assert stats["date_range"] == ["2023-01-01T00:00:00Z", "2025-10-02T00:00:00Z"]
+
+
+def test_update_publishes_columns_and_the_engine_follows(tmp_path, small_corpus):
+    from search.build import BuildOptions, rebuild, update
+
+    home = IndexHome(tmp_path / "index")
+    options = BuildOptions(extract_entities=False, on_reject=lambda r: None)
+    rebuild(home, [str(small_corpus)], options)
+    assert (home.live() / columns.FILENAME).exists()
+    engine = SearchEngine(home.root)
+    assert search(engine, "ferry")["total"] == 0
+    (small_corpus / "more.jsonl").write_text('{"id": "m1", "title": "Ferry strike", "body": "The ferry crews '
+                                             'walked out.", "date": "2025-03-01", "source": "Wire"}\n')
+    update(home, [str(small_corpus)], options)
+    answer = search(engine, "ferry", source=["Wire"])
+    assert answer["total"] == 1 and answer["generation"] == 2
+    assert {"value": "Wire", "count": 1} in answer["facets"]["source"]
