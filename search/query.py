@@ -41,6 +41,7 @@ MAX_FILTER_VALUES = 50
 FACET_LIMIT = 20
 FEW_HITS = 3
 FACET_NAMES = (*FACET_FIELDS, "year")
+RETIRE_AFTER_S = 120.0  # a replaced generation stays open this long for queries in flight
 _ISO = "%Y-%m-%dT%H:%M:%SZ"
 _INT64_MAX = np.iinfo(np.int64).max
 
@@ -215,6 +216,7 @@ class SearchEngine:
         self.home = IndexHome(index_root)
         self.time_budget_s = time_budget_s
         self._gen: _Generation | None = None
+        self._retired: list[tuple[float, _Generation]] = []
         self._lock = threading.Lock()
 
     def generation(self) -> _Generation:
@@ -231,8 +233,20 @@ class SearchEngine:
                 path = (self.home.root / link).resolve()
                 if not path.is_dir():
                     raise NoIndex(f"the live generation {path} is missing")
-                self._gen = _Generation(path, link)  # the old one stays usable by queries in flight
+                self._retire(self._gen)
+                self._gen = _Generation(path, link)
             return self._gen
+
+    def _retire(self, old: _Generation | None) -> None:
+        """Close replaced generations once queries still running on them must have finished."""
+        now = time.monotonic()
+        keep = []
+        for since, gen in self._retired:
+            if now - since > RETIRE_AFTER_S:
+                gen.close()
+            else:
+                keep.append((since, gen))
+        self._retired = keep + ([(now, old)] if old is not None else [])
 
     # -- search ----------------------------------------------------------------------------------
     def search(self, params: SearchParams) -> dict:
