@@ -154,7 +154,10 @@ def run_search(args, home: IndexHome) -> int:
     except QueryError as exc:
         print(f"newsearch: {exc}", file=sys.stderr)
         return EXIT_FATAL
-    print(json.dumps(answer, indent=1, ensure_ascii=False) if args.json else format_table(answer))
+    if args.json:
+        print(json.dumps(answer, indent=1, ensure_ascii=False))
+    else:
+        print(format_table(answer, emphasis=sys.stdout.isatty()))
     return EXIT_OK
 
 

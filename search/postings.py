@@ -255,6 +255,8 @@ class Evaluator:
         return mask, score if score is not None else np.zeros(self.size, np.float32)
 
     def node(self, node):
+        if self.deadline.expired():  # out of time: this part matches nothing, the answer is marked partial
+            return np.zeros(self.size, bool), None
         method = getattr(self, "_" + type(node).__name__.lower())
         return method(node)
 
@@ -321,6 +323,8 @@ class Evaluator:
         mask = np.zeros(self.size, bool)
         score = np.zeros(self.size, np.float32)
         for term in terms:
+            if self.deadline.expired():
+                break
             docs, scores = self.postings.scored(fieldname, term)
             mask[docs] = True
             _max_into(score, docs, scores)
