@@ -9,6 +9,7 @@ it was.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -200,16 +201,12 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
         home.clean_stale()
         records = list(read_files(list(iter_source_files(sources)), options.progress))
         articles, repeated = _collect(records, report, options, RepeatedParagraphs(), home)
-        number, work = home.new_workdir()
-        try:
+        with _new_generation(home) as (number, work):
             index.write_all(work, articles, options.procs)
             manifest = {r.path: r.manifest_entry() for r in records}
             _write_state(work, manifest, repeated, report, number, sources, started, "rebuild")
             _guard_shrink(home, report.articles, options.force)
             home.publish(number, work)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
     report.generation = number
     return _finish_report(report, started)
 
@@ -238,8 +235,7 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
         articles, repeated = _collect(records, report, options, repeated, home)
         articles, known_duplicates = _drop_known_duplicates(live, records, articles)
         report.articles, report.duplicates = len(articles), report.duplicates + known_duplicates
-        number, work = home.new_workdir()
-        try:
+        with _new_generation(home) as (number, work):
             index.link_copy(live, work)
             if records:
                 gone = [r.path for r in records if r.path in manifest]
@@ -248,11 +244,19 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
             manifest.update(touched)
             _write_state(work, manifest, repeated, report, number, sources, started, "update")
             home.publish(number, work)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
     report.generation = number
     return _finish_report(report, started)
+
+
+@contextlib.contextmanager
+def _new_generation(home: IndexHome) -> Iterator[tuple[int, Path]]:
+    """A private work directory for the next generation, removed if anything goes wrong before publish."""
+    number, work = home.new_workdir()
+    try:
+        yield number, work
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
 
 
 def refreshed_entries(changed: list[Path], records: list[FileRecord], manifest: dict) -> dict:
