@@ -35,6 +35,7 @@ class Links:
     def __init__(self, args: list[tuple[str, str]], endpoint: str = "web.search_page"):
         self.args = [(k, str(v)) for k, v in args]
         self.endpoint = endpoint
+        self._bases: dict[str, str] = {}  # url_for is the slow part of a page with ~150 links
 
     def value(self, key: str) -> str | None:
         return next((v for k, v in self.args if k == key), None)
@@ -48,7 +49,10 @@ class Links:
     def url(self, args: list[tuple[str, str]] | None = None, endpoint: str | None = None, **extra) -> str:
         args = self.args if args is None else args
         query = urlencode(args + [(k, v) for k, v in extra.items() if v is not None])
-        base = url_for(endpoint or self.endpoint)
+        endpoint = endpoint or self.endpoint
+        base = self._bases.get(endpoint)
+        if base is None:
+            base = self._bases[endpoint] = url_for(endpoint)
         return f"{base}?{query}" if query else base
 
     def _new_search(self, args):
@@ -126,22 +130,24 @@ def year_bounds(value: str) -> tuple[date, date] | None:
 
 
 def build_facets(answer: dict, links: Links, more: str | None) -> list[Facet]:
+    """Facet lists with toggle links; long ones are cut until "more" (selected values always show)."""
     facets = []
     for name, label in FACET_LABELS.items():
-        listed = answer.get("facets", {}).get(name) or []
-        values = [_facet_value(name, item["value"], item.get("count"), links) for item in listed]
+        listed = [(item["value"], item.get("count")) for item in answer.get("facets", {}).get(name) or []]
         if name != "year":
-            shown = {v.value for v in values}
-            values += [FacetValue(v, None, True, links.toggle(name, v)) for v in links.values(name) if v not in shown]
-        if not values:
+            shown = {value for value, _ in listed}
+            listed += [(value, None) for value in links.values(name) if value not in shown]
+        if not listed:
             continue
         expanded = more == name
-        cut = len(values) if expanded else FACET_SHOWN
-        visible = [v for i, v in enumerate(values) if i < cut or v.selected]
+        cut = len(listed) if expanded else FACET_SHOWN
+        visible = [_facet_value(name, value, count, links) for value, count in listed[:cut]]
+        visible += [v for v in (_facet_value(name, value, count, links) for value, count in listed[cut:]
+                                if name == "year" or links.has(name, value)) if v.selected]
         toggle = None
-        if len(values) > FACET_SHOWN:
+        if len(listed) > FACET_SHOWN:
             toggle = links.more(None if expanded else name) + f"#facet-{name}"
-        facets.append(Facet(name, label, visible, len(values) - len(visible), expanded, toggle))
+        facets.append(Facet(name, label, visible, len(listed) - len(visible), expanded, toggle))
     return facets
 
 
