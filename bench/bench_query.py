@@ -77,9 +77,6 @@ def load_articles(copies: int) -> list[Article]:
 def build_newsearch(home: IndexHome, articles: list[Article]) -> float:
     started = time.perf_counter()
     number, work = home.new_workdir()
-    # Parallel writers share one MAIN.tmp run directory and the first to finish deletes it (a race in
-    # index.write_all once a worker spills sorted runs to disk); a buffer this size never spills.
-    index.WRITER_LIMIT_MB = max(index.WRITER_LIMIT_MB, 4096)
     index.write_all(work, articles)
     columns.build(work)
     home.publish(number, work)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import SegmentWriter
 
 from .model import Article
@@ -92,9 +93,25 @@ def _add_all(writer, articles: Iterable[Article]) -> None:
 _SHARED: dict = {}  # what forked workers inherit: (directory, articles)
 
 
+class _WorkerStorage(FileStorage):
+    """Index storage whose spill directory is private to one worker.
+
+    Whoosh names a writer's spill directory after the index ("MAIN.tmp"), so
+    parallel writers would share it and the first to finish would delete the
+    others' sorted runs.
+    """
+
+    def __init__(self, path: str, worker: int):
+        super().__init__(path)
+        self.worker = worker
+
+    def temp_storage(self, name=None):
+        return super().temp_storage(f"{name or 'spill'}-worker{self.worker}")
+
+
 def _write_segment(worker: int, procs: int):
     directory, articles = _SHARED["job"]
-    ix = open_index(directory)
+    ix = _WorkerStorage(str(directory), worker).open_index()
     writer = SegmentWriter(ix, _lk=False, limitmb=WRITER_LIMIT_MB, codec=codec())
     _add_all(writer, articles[worker::procs])
     segment = writer._finalize_segment()
