@@ -134,6 +134,8 @@ def build_facets(answer: dict, links: Links, more: str | None) -> list[Facet]:
     facets = []
     for name, label in FACET_LABELS.items():
         listed = [(item["value"], item.get("count")) for item in answer.get("facets", {}).get(name) or []]
+        if name == "year":
+            listed.sort(key=lambda pair: str(pair[0]), reverse=True)  # a timeline reads newest first
         if name != "year":
             shown = {value for value, _ in listed}
             listed += [(value, None) for value in links.values(name) if value not in shown]
