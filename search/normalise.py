@@ -120,8 +120,10 @@ def clean_values(values) -> list[str]:
 
 
 def safe_id(value: str) -> str:
-    """An id usable in a URL path segment."""
-    value = clean_line(str(value))[:200]
+    """An id usable in a URL path segment; a URL given as id becomes a short stable hash of it."""
+    value = clean_line(str(value))
+    if "://" in value or len(value) > 120:
+        return "u" + hashlib.blake2b(value.encode("utf-8"), digest_size=10).hexdigest()
     return re.sub(r"[^A-Za-z0-9._:@~-]+", "-", value).strip("-")
 
 

@@ -47,6 +47,8 @@ def test_identity_is_given_id_else_stable_content_hash():
     b = normalise(Article(body="same text", title="t"))
     assert a.id == b.id == content_hash("T", "Same text")
     assert normalise(Article(body="x", id="wire/42 a")).id == "wire-42-a"
+    by_url = normalise(Article(body="x", id="https://news.example/a/b?id=1")).id
+    assert by_url.startswith("u") and by_url == normalise(Article(body="y", id="https://news.example/a/b?id=1")).id
 
 
 def test_captions_and_promos_are_detected():
