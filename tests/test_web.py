@@ -601,14 +601,8 @@ def test_display_url():
 
 
 def test_newsearch_serve_runs_a_real_wsgi_server(index_home):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", str(index_home.root), "--host", "127.0.0.1",
-         "--port", "0", "--threads", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    process, url = start_server(index_home.root)
     try:
-        line = process.stdout.readline()
-        url = re.search(r"Serving on (http://127\.0\.0\.1:\d+/)", line).group(1)
         with urllib.request.urlopen(url + "healthz", timeout=10) as response:
             assert json.load(response)["documents"] == 33
             assert response.headers["Server"] == "newsearch"  # waitress, not werkzeug's dev server
@@ -618,6 +612,40 @@ def test_newsearch_serve_runs_a_real_wsgi_server(index_home):
             urllib.request.urlopen(url + "api/search?page=0", timeout=10)
         except urllib.error.HTTPError as exc:
             assert exc.code == 400 and json.load(exc)["error"]
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+
+
+def start_server(index_root: Path) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "search", "serve", "--index", str(index_root), "--host", "127.0.0.1", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    line = process.stdout.readline()
+    match = re.search(r"Serving on (http://127\.0\.0\.1:\d+/)", line)
+    assert match, line
+    return process, match.group(1)
+
+
+def fetch_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def test_running_server_picks_up_a_rebuild(tmp_path):
+    home = IndexHome(tmp_path / "index")
+    build(home, write_jsonl(tmp_path / "a" / "a.jsonl", normal_articles()[:4]))
+    process, url = start_server(home.root)
+    try:
+        assert fetch_json(url + "healthz")["generation"] == 1
+        assert fetch_json(url + "api/search?q=zeppelin")["total"] == 0
+        build(home, write_jsonl(tmp_path / "b" / "b.jsonl", normal_articles()[:4] + special_articles()))
+        deadline = time.monotonic() + 10
+        while fetch_json(url + "healthz")["generation"] != 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert fetch_json(url + "healthz") == {"status": "ok", "documents": 7, "generation": 2}
+        assert fetch_json(url + "api/search?q=zeppelin")["total"] == 1
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
