@@ -183,28 +183,31 @@ class Fts5:
         self.db = sqlite3.connect(self.path)
 
     def run(self, q, fts_q, filters):
+        """Hits into a temp table, filters applied by deleting (PK/index probes), then top 10 and GROUP BYs."""
         db = self.db
-        where, args = ["fts match ?"], [fts_q]
+        db.execute("drop table if exists temp.hits")
+        db.execute("create temp table hits(doc integer primary key)")
+        db.execute("insert into hits select rowid from fts where fts match ?", (fts_q,))
         start, end = SearchParams.from_mapping(filters).date_range()
+        restrict = " and rowid in (select doc from hits)" if filters else ""
         if start is not None or end is not None:
-            where.append("rowid in (select doc from meta where date between ? and ?)")
-            args += [start if start is not None else -2**62, end if end is not None else 2**62]
+            db.execute("delete from hits where not exists (select 1 from meta where meta.doc = hits.doc "
+                       "and date between ? and ?)",
+                       (start if start is not None else -2**62, end if end is not None else 2**62))
         for name in FACETS:
             if filters.get(name):
                 marks = ",".join("?" * len(filters[name]))
-                where.append(f"rowid in (select doc from facet where name = ? and value in ({marks}))")
-                args += [name, *filters[name]]
-        db.execute("drop table if exists temp.hits")
-        db.execute("create temp table hits(doc integer primary key)")
-        db.execute(f"insert into hits select rowid from fts where {' and '.join(where)}", args)
+                db.execute(f"delete from hits where not exists (select 1 from facet where facet.doc = hits.doc "
+                           f"and name = ? and value in ({marks}))", (name, *filters[name]))
         top = db.execute(
-            f"select rowid, title, snippet(fts, 1, '<mark>', '</mark>', '…', 24), bm25(fts, 2.5, 1.0) "
-            f"from fts where {' and '.join(where)} order by bm25(fts, 2.5, 1.0) limit 10", args).fetchall()
+            "select rowid, title, snippet(fts, 1, '<mark>', '</mark>', '…', 24), bm25(fts, 2.5, 1.0) "
+            f"from fts where fts match ?{restrict} order by bm25(fts, 2.5, 1.0) limit 10",
+            (fts_q,)).fetchall()
         for name in FACETS:
-            db.execute("select value, count(*) c from facet join hits using (doc) where name = ? "
+            db.execute("select value, count(*) c from hits cross join facet on facet.doc = hits.doc and name = ? "
                        "group by value order by c desc limit 20", (name,)).fetchall()
-        db.execute("select year, count(*) from meta join hits using (doc) group by year").fetchall()
-        db.execute("select month, count(*) from meta join hits using (doc) group by month").fetchall()
+        db.execute("select year, count(*) from hits cross join meta on meta.doc = hits.doc group by year").fetchall()
+        db.execute("select month, count(*) from hits cross join meta on meta.doc = hits.doc group by month").fetchall()
         total = db.execute("select count(*) from hits").fetchone()[0]
         return total if top is not None else 0
 
