@@ -664,3 +664,9 @@ def test_api_json_is_html_safe_but_carries_the_exact_data(client):
     response = client.get("/api/search?q=people:mallory")
     assert b"<script" not in response.data and b"\\u003cscript" in response.data
     assert response.get_json()["results"][0]["title"] == XSS_ARTICLE["title"]
+
+
+def test_page_past_the_last_one_explains_itself(client):
+    html = get_ok(client, "/search?q=round&page=500").get_data(as_text=True)
+    assert "There are no results on page 500" in html
+    assert query_of(Links(html).link_named("Go to the first page")) == {"q": ["round"]}

@@ -26,9 +26,8 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from search import query as query_module
 from search.generations import NoIndex
-from search.query import QueryError, SearchParams
+from search.query import MAX_PAGE, QueryError, SearchParams
 
 from . import feeds, present
 
@@ -53,10 +52,6 @@ def parse_params() -> SearchParams:
         raise QueryError(f"the request is too long (at most {MAX_QUERY_STRING} bytes of parameters)")
     args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if k not in UI_PARAMS])
     return SearchParams.from_mapping(args)
-
-
-def max_page() -> int:
-    return int(getattr(query_module, "MAX_PAGE", None) or getattr(SearchParams, "MAX_PAGE", None) or 100)
 
 
 # -- template helpers -------------------------------------------------------------------------
@@ -127,7 +122,7 @@ def search_page():
         "facets": present.build_facets(answer, links, more),
         "chips": present.build_chips(links),
         "histogram": present.build_histogram(answer.get("histogram"), links),
-        "pager": present.build_pager(answer["total"], params.page, params.per_page, links, max_page()),
+        "pager": present.build_pager(answer["total"], params.page, params.per_page, links, MAX_PAGE),
         "sorts": present.SORTS,
         "export_cap": EXPORT_CAP,
         "alternatives": drop_filter_alternatives(params, links) if not answer["total"] else [],
