@@ -87,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsearch: interrupted; the live index is untouched", file=sys.stderr)
         return EXIT_FATAL
+    except BrokenPipeError:
+        # The reader went away (``newsearch search … | head``): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def run_build(args, home: IndexHome) -> int:
