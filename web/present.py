@@ -8,6 +8,7 @@ facet lists, filter chips, the histogram geometry and the pager.
 from __future__ import annotations
 
 import calendar
+import functools
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -48,7 +49,7 @@ class Links:
 
     def url(self, args: list[tuple[str, str]] | None = None, endpoint: str | None = None, **extra) -> str:
         args = self.args if args is None else args
-        query = urlencode(args + [(k, v) for k, v in extra.items() if v is not None])
+        query = "&".join(encoded_pair(k, v) for k, v in args + [(k, v) for k, v in extra.items() if v is not None])
         endpoint = endpoint or self.endpoint
         base = self._bases.get(endpoint)
         if base is None:
@@ -96,6 +97,12 @@ class Links:
         """The same search on another route (feed, CSV, JSON)."""
         args = [(k, v) for k, v in self.args if not (drop_paging and k in ("page", "per_page"))]
         return self.url(args, endpoint=endpoint)
+
+
+@functools.lru_cache(maxsize=8192)
+def encoded_pair(key: str, value: str) -> str:
+    """One ``key=value`` of a query string; a page repeats the same pairs in ~100 links."""
+    return urlencode([(key, value)])
 
 
 def extra_args(args, **extra):

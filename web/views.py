@@ -8,6 +8,7 @@ message (JSON under /api/), never a 500.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -82,12 +83,16 @@ def host(url: str) -> str:
 
 def asset(filename: str) -> str:
     """Static URL with a version stamp, so a day of browser caching never serves stale CSS."""
-    path = Path(current_app.static_folder) / filename
+    return url_for("static", filename=filename, v=_asset_version(current_app.static_folder, filename))
+
+
+@functools.lru_cache(maxsize=64)
+def _asset_version(folder: str, filename: str) -> int:
+    """The file's mtime, read once per process: assets change only with a deploy (and a restart)."""
     try:
-        version = int(path.stat().st_mtime)
+        return int((Path(folder) / filename).stat().st_mtime)
     except OSError:
-        version = 0
-    return url_for("static", filename=filename, v=version)
+        return 0
 
 
 def entity_tags(result: dict) -> list[tuple[str, str]]:
