@@ -7,6 +7,7 @@ server runs needs no restart: the engine follows the ``current`` link.
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -62,6 +63,7 @@ def serve(home: IndexHome, host: str, port: int, threads: int, *, seeds: Path | 
         print(f"newsearch: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
         return EXIT_FATAL
     signal.signal(signal.SIGTERM, _exit_on_signal)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth" on every busy moment
     print(f"Serving on {display_url(host, getattr(server, 'effective_port', port))}", flush=True)
     server.run()  # returns after KeyboardInterrupt / SystemExit, once the worker threads are stopped
     return EXIT_OK
