@@ -276,7 +276,7 @@ class SearchEngine:
         return answer
 
     def export(self, params: SearchParams, cap: int = 10000) -> Iterator[dict]:
-        """Every hit (up to ``cap``) in the requested order, without snippets; batches keep memory flat."""
+        """Every hit (up to ``cap``) in the requested order, without snippets, one at a time (streams)."""
         gen = self.generation()
         run = _Run(gen, params, qparse.parse(params.q), Deadline(self.time_budget_s * 5))
         order = run.order(min(cap, len(run.hits)))
