@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from whoosh.filedb.filestore import FileStorage
 
 from . import columns as columns_mod
 from . import qparse
 from .columns import NO_DATE
 from .generations import IndexHome, NoIndex
-from .index import open_index
 from .model import FACET_FIELDS
 from .postings import Deadline, Evaluator, Postings
 from .qparse import QueryError
@@ -173,7 +173,7 @@ class _Generation:
         self.link = link
         self.number = IndexHome.number_of(path)
         self.lock = threading.RLock()
-        self.searcher = open_index(path).searcher()
+        self.searcher = _open_unmapped(path).searcher()
         self.reader = self.searcher.reader()
         self.columns = columns_mod.load(path)
         self.postings = Postings(self.reader, self.columns, self.lock)
@@ -199,6 +199,13 @@ class _Generation:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.searcher.close()
+
+
+def _open_unmapped(path: Path):
+    """Open without mmap: Whoosh copies every mmapped compound segment file into a BytesIO on open
+    (≈1 s and 1.5 GB for 216k articles); plain file reads cost nothing up front and serve postings as fast.
+    Not thread-safe by itself — every read goes through the generation's lock."""
+    return FileStorage(str(path), supports_mmap=False).open_index()
 
 
 def _years(dates: np.ndarray) -> np.ndarray:

@@ -395,3 +395,14 @@ def test_update_publishes_columns_and_the_engine_follows(tmp_path, small_corpus)
     answer = search(engine, "ferry", source=["Wire"])
     assert answer["total"] == 1 and answer["generation"] == 2
     assert {"value": "Wire", "count": 1} in answer["facets"]["source"]
+
+
+def test_concurrent_searches_agree_with_sequential_ones(engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = ["putin", '"interest rates"', "harb*", "rates -savers", "", "brussels nato", "st?rms", "date:2025"]
+    expected = {q: ids(engine, q) for q in queries}
+    fresh = SearchEngine(engine.home.root)
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda q: (q, ids(fresh, q)), queries * 6))
+    assert all(result == expected[q] for q, result in got)
