@@ -16,9 +16,9 @@ and noisy, so compare the engines' ratios within one run.
 One run on the 2-core dev machine, ×10 (215,780 articles), 24 queries, ms:
 
     | engine                    | warm p50 | warm p95 | cold p50 | cold p95 | warm p95 / newsearch |
-    | newsearch (numpy columns) |      4.4 |     13.1 |     80.5 |    215.0 |    1.0× |
-    | Whoosh groupedby          |   7246.8 |  16274.6 |   8411.6 |  22571.4 | 1246.3× |
-    | SQLite FTS5               |    167.4 |   2266.3 |    367.8 |   4346.7 |  173.5× |
+    | newsearch (numpy columns) |      4.3 |     11.8 |     23.8 |    129.8 |    1.0× |
+    | Whoosh groupedby          |   9083.0 |  22598.1 |   7910.0 |  20634.3 | 1907.9× |
+    | SQLite FTS5               |    161.2 |   2008.0 |    229.5 |   2290.6 |  169.5× |
 
 Hit counts agree across the three engines for every query (Whoosh's own parser
 reads ``opec -saudi`` differently).
