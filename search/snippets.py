@@ -11,6 +11,7 @@ not the stemmed index terms, so "econimy" becomes "economy", not "economi".
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Iterable
 
@@ -53,13 +54,13 @@ class Highlighter:
         return _render(text, start, end, inside)
 
     def _marks(self, text: str) -> list[tuple[int, int, str]]:
-        out = []
-        for match in _WORD_RE.finditer(text):
-            if self.matches(match.group()):
-                out.append((match.start(), match.end(), match.group().lower()))
-                if len(out) >= MAX_MARKS:
-                    break
-        return out
+        """Positions of matching words: each distinct word is judged once, then one regex finds them all."""
+        hits = {word for word in set(_WORD_RE.findall(text)) if self.matches(word)}
+        if not hits:
+            return []
+        alternatives = "|".join(re.escape(w) for w in sorted(hits, key=len, reverse=True))
+        pattern = re.compile(rf"(?<![\w.])(?:{alternatives})(?![\w]|\.\w)")
+        return [(m.start(), m.end(), m.group().lower()) for m in itertools.islice(pattern.finditer(text), MAX_MARKS)]
 
 
 def _best_window(marks: list[tuple[int, int, str]], size: int) -> int:
