@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = command("serve", "serve the web UI and JSON API (indexes seeds/ first if there is no index)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    serve.add_argument("--threads", type=int, default=4, help="threads per process")
 
     stats = command("stats", "show what the live index holds")
     stats.add_argument("--json", action="store_true")
@@ -168,4 +169,4 @@ def run_search(args, home: IndexHome) -> int:
 def run_serve(args, home: IndexHome) -> int:
     from .serve import serve
 
-    return serve(home, args.host, args.port, args.threads)
+    return serve(home, args.host, args.port, args.threads, workers=args.workers)

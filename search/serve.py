@@ -1,4 +1,4 @@
-"""``newsearch serve``: the web UI and JSON API under waitress, a production WSGI server.
+"""``newsearch serve``: the web UI and JSON API under gunicorn, a production WSGI server.
 
 With no live index yet, the project's sample corpus (seeds/) is indexed
 first, so a fresh checkout shows something at once. A rebuild while the
@@ -7,10 +7,12 @@ server runs needs no restart: the engine follows the ``current`` link.
 
 from __future__ import annotations
 
-import logging
-import signal
+import os
+import socket
 import sys
 from pathlib import Path
+
+from gunicorn.app.base import BaseApplication
 
 from .generations import IndexHome
 
@@ -46,27 +48,74 @@ def display_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def serve(home: IndexHome, host: str, port: int, threads: int, *, seeds: Path | None = None) -> int:
-    """Serve until interrupted (Ctrl-C or SIGTERM); port 0 picks a free port and prints it."""
-    import waitress
+def serve(home: IndexHome, host: str, port: int, threads: int, *, workers: int | None = None,
+          seeds: Path | None = None) -> int:
+    """Serve until SIGTERM/Ctrl-C under gunicorn: ``workers`` processes × ``threads`` threads.
 
-    from web import create_app
-
+    Searching is CPU-bound Python, so one process holds one core whatever its
+    threads; a worker per core is what lets a 2-core machine answer twice the
+    load. Each worker builds its own app (and engine) after the fork, so no
+    open file or lock is shared between processes. Port 0 picks a free port.
+    """
     if not ensure_index(home, seeds):
         print(f"newsearch: no index at {home.root} and no seeds/ folder to build one from", file=sys.stderr)
         return EXIT_FATAL
-    app = create_app(home.root)
-    warm_up(app)
     try:
-        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="newsearch")
+        _check_bindable(host, port)
     except OSError as exc:
         print(f"newsearch: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
         return EXIT_FATAL
-    signal.signal(signal.SIGTERM, _exit_on_signal)
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth" on every busy moment
-    print(f"Serving on {display_url(host, getattr(server, 'effective_port', port))}", flush=True)
-    server.run()  # returns after KeyboardInterrupt / SystemExit, once the worker threads are stopped
+    options = {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers or os.cpu_count() or 1,
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "accesslog": None,
+        "loglevel": "warning",
+        "when_ready": _announce,
+        "post_worker_init": lambda worker: warm_up(worker.wsgi),
+    }
+    _GunicornApp(lambda: _create_app(home.root), options).run()  # exits the process when gunicorn stops
     return EXIT_OK
+
+
+def _create_app(root: Path):
+    from web import create_app
+
+    return create_app(root)
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """Fail fast with a clear message (gunicorn would retry for seconds, then exit 1)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
+def _announce(arbiter) -> None:
+    host, port = arbiter.LISTENERS[0].sock.getsockname()[:2]
+    print(f"Serving on {display_url(host, port)}", flush=True)
+
+
+class _GunicornApp(BaseApplication):
+    """gunicorn driven from Python: our options, our app factory (loaded in each worker)."""
+
+    def __init__(self, factory, options: dict):
+        self.factory = factory
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.factory()
 
 
 def warm_up(app) -> None:
@@ -78,7 +127,3 @@ def warm_up(app) -> None:
         engine.search(SearchParams.from_mapping({"q": "news"}))
     except Exception as exc:  # a failed warm-up must not stop the server; requests will report it
         print(f"newsearch: warm-up search failed: {exc}", file=sys.stderr)
-
-
-def _exit_on_signal(signum, frame):
-    raise SystemExit(0)
