@@ -36,6 +36,9 @@ SHRINK_LIMIT = 0.5  # refuse a new generation with fewer than half the live one'
 CLEANUP_FORMATS = {"seedtext"}  # formats whose text carries page furniture
 
 
+Progress = Callable[[Iterable, int], Iterable]  # wraps an iterable of known length (a bar on a terminal)
+
+
 class ShrinkRefused(Exception):
     """The new generation is far smaller than the live one."""
 
@@ -98,14 +101,14 @@ def _file_digest(path: Path) -> str:
     return hasher.hexdigest()
 
 
-def read_files(paths: list[Path], progress: Callable[[Iterable], Iterable] = iter) -> Iterator[FileRecord]:
+def read_files(paths: list[Path], progress: Progress = lambda items, total: items) -> Iterator[FileRecord]:
     """Parse files on all cores; results come back in input order."""
     if len(paths) < 4:
-        yield from progress(map(read_one, paths))
+        yield from progress(map(read_one, paths), len(paths))
         return
     workers = min(os.cpu_count() or 1, len(paths))
     with ProcessPoolExecutor(workers) as pool:
-        yield from progress(pool.map(read_one, paths, chunksize=4))
+        yield from progress(pool.map(read_one, paths, chunksize=1), len(paths))
 
 
 # -- prepare ---------------------------------------------------------------------------------
@@ -189,7 +192,8 @@ class BuildOptions:
     force: bool = False
     extract_entities: bool = True
     procs: int | None = None
-    progress: Callable[[Iterable], Iterable] = iter
+    progress: Progress = lambda items, total: items
+    status: Callable[[str], None] = lambda message: None  # phase messages, for a terminal
     on_reject: Callable[[Rejected], None] = lambda r: print(r, file=sys.stderr)
 
 
@@ -202,6 +206,7 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
         records = list(read_files(list(iter_source_files(sources)), options.progress))
         articles, repeated = _collect(records, report, options, RepeatedParagraphs(), home)
         with _new_generation(home) as (number, work):
+            options.status(f"indexing {len(articles)} articles …")
             index.write_all(work, articles, options.procs)
             manifest = {r.path: r.manifest_entry() for r in records}
             _write_state(work, manifest, repeated, report, number, sources, started, "rebuild")
@@ -288,6 +293,9 @@ def _collect(records: list[FileRecord], report: RunReport, options: BuildOptions
     for item in report.rejected[before:]:
         options.on_reject(item)
     articles, report.duplicates = dedupe(articles)
+    needing = sum(not set(ENTITY_FIELDS) <= a.given for a in articles)
+    if needing and options.extract_entities:
+        options.status(f"extracting entities from {needing} articles …")
     articles = add_entities(articles, home.entity_cache, options.extract_entities)
     report.articles = len(articles)
     report.undated = sum(a.date is None for a in articles)

@@ -105,6 +105,8 @@ def run_build(args, home: IndexHome) -> int:
         force=getattr(args, "force", False),
         extract_entities=not getattr(args, "no_entities", False),
         progress=_progress_bar(args.quiet),
+        status=(lambda message: print(message, file=sys.stderr, flush=True)) if _on_terminal(args.quiet) else
+        (lambda message: None),
         on_reject=(lambda r: None) if args.quiet else (lambda r: print(r, file=sys.stderr)),
     )
     run = build.rebuild if args.command == "rebuild" else build.update
@@ -120,13 +122,17 @@ def run_build(args, home: IndexHome) -> int:
     return EXIT_REJECTED if report.rejected else EXIT_OK
 
 
+def _on_terminal(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()
+
+
 def _progress_bar(quiet: bool):
     """A bar on a terminal; nothing under cron or with --quiet."""
-    if quiet or not sys.stderr.isatty():
-        return iter
+    if not _on_terminal(quiet):
+        return lambda items, total: items
     from tqdm import tqdm
 
-    return lambda items: tqdm(items, unit="file", desc="reading", file=sys.stderr)
+    return lambda items, total: tqdm(items, total=total, unit="file", desc="reading", file=sys.stderr)
 
 
 def run_stats(args, home: IndexHome) -> int:
