@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from ..model import Article, Rejected
 from ..normalise import DateError, parse_date
-from .text import decode_text
 
 _DATE_LINE_RE = re.compile(r"^\ufeff?[ \t]?date[ \t]+(\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)[ \t]*")
 
@@ -36,3 +35,17 @@ def read_seed_text(path: str, data: bytes) -> Iterator[Article | Rejected]:
         yield Rejected(path, 1, "no article text after the date")
         return
     yield Article(body=body, date=date, path=path, line=1, format="seedtext")
+
+
+def decode_text(path: str, data: bytes) -> str | Rejected:
+    """UTF-8 (with or without BOM) or a Rejected naming the line of the first bad byte.
+
+    Text formats are UTF-8 by contract; guessing another encoding would put
+    mojibake into the index, so a wrongly encoded file is reported instead.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start:exc.start + 1].hex()
+        return Rejected(path, line, f"not valid UTF-8 (byte 0x{bad}); re-encode the file as UTF-8")
