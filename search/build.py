@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from whoosh.query import Term
-
 from . import columns, index
 from .boilerplate import RepeatedParagraphs, is_caption, strip_boilerplate
 from .generations import IndexHome
@@ -63,7 +61,6 @@ class RunReport:
     files: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     duplicates: int = 0
-    undated: int = 0
     seconds: float = 0.0
     generation: int | None = None
 
@@ -298,7 +295,6 @@ def _collect(records: list[FileRecord], report: RunReport, options: BuildOptions
         options.status(f"extracting entities from {needing} articles …")
     articles = add_entities(articles, home.entity_cache, options.extract_entities)
     report.articles = len(articles)
-    report.undated = sum(a.date is None for a in articles)
     return articles, repeated
 
 
@@ -346,7 +342,8 @@ def _guard_shrink(home: IndexHome, new_count: int, force: bool) -> None:
 
 def _write_state(work: Path, manifest: dict, repeated: RepeatedParagraphs, report: RunReport,
                  number: int, sources: list[str], started: float, kind: str) -> None:
-    """meta.json (what stats shows), the file manifest and the paragraph counts, beside the index."""
+    """Columns for the query engine, then meta.json (what stats shows), the manifest and paragraph counts."""
+    columns.build(work)  # numpy facet/date columns, ready when the generation goes live
     total, undated = _count_articles(work)
     meta = {
         "generation": number,
@@ -363,14 +360,12 @@ def _write_state(work: Path, manifest: dict, repeated: RepeatedParagraphs, repor
     _atomic_write(work / "manifest.json", json.dumps(manifest).encode())
     _atomic_write(work / "paragraphs.pickle", pickle.dumps(repeated))
     _atomic_write(work / "meta.json", json.dumps(meta, indent=1).encode())
-    columns.build(work)  # numpy facet/date columns for the query engine, ready when the generation goes live
 
 
 def _count_articles(directory: Path) -> tuple[int, int]:
-    """(articles, undated articles) in an index directory."""
-    with index.open_index(directory).searcher() as searcher:
-        undated = sum(1 for _ in searcher.docs_for_query(Term("undated", "yes")))
-        return searcher.doc_count(), undated
+    """(articles, undated articles) in an index directory, read off its columns."""
+    cols = columns.load(directory)
+    return int(cols.live.sum()), int((cols.live & (cols.date == columns.NO_DATE)).sum())
 
 
 def _finish_report(report: RunReport, started: float) -> RunReport:

@@ -50,8 +50,6 @@ def to_document(article: Article) -> dict:
     }
     if article.date is not None:
         doc["date"] = article.date.replace(tzinfo=None)  # Whoosh stores naive datetimes; ours are UTC
-    else:
-        doc["undated"] = "yes"
     for name in ("people", "orgs", "places", "topics", "authors"):
         values = getattr(article, name)
         if values:

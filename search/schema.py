@@ -131,7 +131,6 @@ def build_schema() -> fields.Schema:
         title=text_field(text, stored=True, field_boost=2.5),
         body=text_field(text, stored=True),
         date=fields.DATETIME(stored=True),
-        undated=fields.ID(),  # "yes" on articles without a date: counts them without a scan
         people=text_field(names),
         orgs=text_field(names),
         places=text_field(names),
