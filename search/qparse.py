@@ -424,20 +424,3 @@ def positive_terms(tree) -> set[tuple[str, str]]:
 
     walk(tree)
     return out
-
-
-def positive_patterns(tree) -> list[tuple[str, str, str]]:
-    """Prefix and wildcard parts, as (kind, field, text), for highlighting expansions."""
-    out = []
-
-    def walk(node):
-        if isinstance(node, Prefix):
-            out.append(("prefix", node.field, node.text))
-        elif isinstance(node, Wildcard):
-            out.append(("wildcard", node.field, node.pattern))
-        elif isinstance(node, And | Or):
-            for item in node.items:
-                walk(item)
-
-    walk(tree)
-    return out
