@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from search import entities  # noqa: E402
-from search.entities import EntityExtractor  # noqa: E402
+from search.ingest import entities  # noqa: E402
+from search.ingest.entities import EntityExtractor  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "corpora" / "reuters21578" / "reut2-000.sgm.gz"

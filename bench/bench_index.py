@@ -30,7 +30,7 @@ def peak_mb() -> float:
 
 
 def load_reuters():
-    from search.read import read_file
+    from search.ingest.read import read_file
 
     return [a for path in REUTERS for a in read_file(path) if hasattr(a, "body")]
 
@@ -56,7 +56,7 @@ def naive_whoosh(workdir: Path, **writer_args) -> int:
 
 def newsearch_rebuild(workdir: Path, sources: list[str], entities: bool) -> int:
     from search.build import BuildOptions, rebuild
-    from search.generations import IndexHome
+    from search.index.generations import IndexHome
 
     report = rebuild(IndexHome(workdir), sources, BuildOptions(extract_entities=entities, force=True))
     return report.articles

@@ -38,12 +38,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from search import columns, index  # noqa: E402
 from search.build import read_files  # noqa: E402
-from search.generations import IndexHome  # noqa: E402
+from search.index import columns, writer  # noqa: E402
+from search.index.generations import IndexHome  # noqa: E402
+from search.ingest.read import iter_source_files  # noqa: E402
 from search.model import Article  # noqa: E402
-from search.query import SearchEngine, SearchParams  # noqa: E402
-from search.read import iter_source_files  # noqa: E402
+from search.query.engine import SearchEngine, SearchParams  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "corpora" / "reuters21578"
 FACETS = ("people", "orgs", "places", "source", "topics")
@@ -87,7 +87,7 @@ def load_articles(copies: int) -> list[Article]:
 def build_newsearch(home: IndexHome, articles: list[Article]) -> float:
     started = time.perf_counter()
     number, work = home.new_workdir()
-    index.write_all(work, articles)
+    writer.write_all(work, articles)
     columns.build(work)
     home.publish(number, work)
     return time.perf_counter() - started
@@ -145,7 +145,7 @@ class WhooshGroupedBy:
 
         if self.searcher is not None:
             self.searcher.close()
-        ix = index.open_index(IndexHome(self.root).live())
+        ix = writer.open_index(IndexHome(self.root).live())
         self.searcher = ix.searcher()
         self.parser = MultifieldParser(["title", "body"], ix.schema, group=AndGroup)
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from search.formats.feed import looks_like_feed, read_feed  # noqa: E402
-from search.formats.html import looks_like_html, read_html  # noqa: E402
+from search.ingest.formats.feed import looks_like_feed, read_feed  # noqa: E402
+from search.ingest.formats.html import looks_like_html, read_html  # noqa: E402
 from search.model import Article, Rejected  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "web"

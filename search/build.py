@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import columns, index
-from .boilerplate import RepeatedParagraphs, is_caption, strip_boilerplate
-from .generations import IndexHome
-from .model import ENTITY_FIELDS, Article, Rejected
-from .normalise import clean_text, normalise, paragraphs
-from .read import iter_source_files, read_file
+from search.index import columns, writer
+from search.index.generations import IndexHome
+from search.ingest.boilerplate import RepeatedParagraphs, is_caption, strip_boilerplate
+from search.ingest.normalise import clean_text, normalise, paragraphs
+from search.ingest.read import iter_source_files, read_file
+from search.model import ENTITY_FIELDS, Article, Rejected
 
 SHRINK_LIMIT = 0.5  # refuse a new generation with fewer than half the live one's articles
 CLEANUP_FORMATS = {"seedtext"}  # formats whose text carries page furniture
@@ -168,7 +168,7 @@ def add_entities(articles: list[Article], cache_path: Path, with_extraction: boo
     todo = [i for i, a in enumerate(articles) if not set(ENTITY_FIELDS) <= a.given]
     if not todo or not with_extraction:
         return articles
-    from .entities import EntityExtractor
+    from search.ingest.entities import EntityExtractor
 
     extractor = EntityExtractor(cache_path=cache_path)
     try:
@@ -204,7 +204,7 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
         articles, repeated = _collect(records, report, options, RepeatedParagraphs(), home)
         with _new_generation(home) as (number, work):
             options.status(f"indexing {len(articles)} articles …")
-            index.write_all(work, articles, options.procs)
+            writer.write_all(work, articles, options.procs)
             manifest = {r.path: r.manifest_entry() for r in records}
             _write_state(work, manifest, repeated, report, number, sources, started, "rebuild")
             _guard_shrink(home, report.articles, options.force)
@@ -238,10 +238,10 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
         articles, known_duplicates = _drop_known_duplicates(live, records, articles)
         report.articles, report.duplicates = len(articles), report.duplicates + known_duplicates
         with _new_generation(home) as (number, work):
-            index.link_copy(live, work)
+            writer.link_copy(live, work)
             if records:
                 gone = [r.path for r in records if r.path in manifest]
-                index.apply_changes(work, gone, articles)
+                writer.apply_changes(work, gone, articles)
             manifest.update({r.path: r.manifest_entry() for r in records})
             manifest.update(touched)
             _write_state(work, manifest, repeated, report, number, sources, started, "update")
@@ -316,7 +316,7 @@ def _content_changed(manifest: dict, record: FileRecord) -> bool:
 def _drop_known_duplicates(live: Path, records: list[FileRecord], articles: list[Article]):
     """Articles already in the live index from another file, with the same content, are duplicates."""
     changed_paths = {r.path for r in records}
-    ix = index.open_index(live)
+    ix = writer.open_index(live)
     kept, duplicates = [], 0
     with ix.searcher() as searcher:
         for article in articles:

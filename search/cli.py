@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from .generations import IndexHome, Locked, NoIndex
+from search.index.generations import IndexHome, Locked, NoIndex
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL, EXIT_SHRINK, EXIT_LOCKED = 0, 1, 2, 3, 75
 
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_build(args, home: IndexHome) -> int:
-    from . import build
+    from search import build
 
     missing = [s for s in args.sources if not Path(s).exists()]
     if missing:
@@ -136,7 +136,7 @@ def _progress_bar(quiet: bool):
 
 
 def run_stats(args, home: IndexHome) -> int:
-    from .stats import collect_stats, format_stats
+    from search.stats import collect_stats, format_stats
 
     stats = collect_stats(home)
     print(json.dumps(stats, indent=2) if args.json else format_stats(stats))
@@ -151,8 +151,8 @@ def run_rollback(args, home: IndexHome) -> int:
 
 
 def run_search(args, home: IndexHome) -> int:
-    from .present import format_table
-    from .query import QueryError, SearchEngine, SearchParams
+    from search.query.engine import QueryError, SearchEngine, SearchParams
+    from search.terminal import format_table
 
     engine = SearchEngine(home.root)
     try:
@@ -173,6 +173,6 @@ def run_search(args, home: IndexHome) -> int:
 
 
 def run_serve(args, home: IndexHome) -> int:
-    from .serve import serve
+    from search.serve import serve
 
     return serve(home, args.host, args.port, args.threads, workers=args.workers)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
-from .generations import IndexHome
+from search.index.generations import IndexHome
 
 EXIT_OK, EXIT_FATAL = 0, 2
 
@@ -34,7 +34,7 @@ def ensure_index(home: IndexHome, seeds: Path | None = None, options=None) -> bo
     seeds = seeds or find_seeds()
     if seeds is None or not seeds.is_dir():
         return False
-    from .build import BuildOptions, rebuild
+    from search.build import BuildOptions, rebuild
 
     print(f"No index at {home.root}: building it from {seeds} first …", file=sys.stderr, flush=True)
     options = options or BuildOptions(on_reject=lambda rejected: None)
@@ -120,7 +120,7 @@ class _GunicornApp(BaseApplication):
 
 def warm_up(app) -> None:
     """Open the live generation and its caches before the first visitor pays for it."""
-    from .query import SearchParams
+    from search.query.engine import SearchParams
 
     engine = app.extensions["newsearch"]
     try:

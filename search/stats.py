@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
-from . import columns
-from .generations import IndexHome
+from search.index import columns
+from search.index.generations import IndexHome
 
 _ISO = "%Y-%m-%dT%H:%M:%SZ"
 

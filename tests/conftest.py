@@ -64,7 +64,7 @@ def reuters_index(tmp_path_factory) -> Path:
     if not reuters_files():
         pytest.skip("../shared Reuters corpus not present")
     from search.build import BuildOptions, rebuild
-    from search.generations import IndexHome
+    from search.index.generations import IndexHome
 
     root = tmp_path_factory.mktemp("reuters") / "index"
     report = rebuild(IndexHome(root), [str(p) for p in reuters_files()], BuildOptions(extract_entities=False))

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from search.build import BuildOptions, rebuild
-from search.generations import IndexHome
+from search.index.generations import IndexHome
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,8 +14,8 @@ import pytest
 from conftest import ROOT, reuters_files, write_jsonl
 
 from search.cli import main
-from search.generations import IndexHome
-from search.index import open_index
+from search.index.generations import IndexHome
+from search.index.writer import open_index
 
 REUTERS_FIRST_SIX = 6000  # articles in reut2-000 … reut2-005 (1000 each)
 
@@ -104,7 +104,7 @@ def test_lock_held_means_exit_75_and_nothing_changes(small_corpus: Path, tmp_pat
     cli("rebuild", "--no-entities", "--index", str(home.root), str(small_corpus))
     live = home.require_live()
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from search.generations import IndexHome\n"
+        "import sys, time; from search.index.generations import IndexHome\n"
         f"with IndexHome({str(home.root)!r}).lock():\n    print('locked', flush=True); time.sleep(30)\n")],
         stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:

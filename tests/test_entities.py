@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from search import entities
-from search.entities import EntityExtractor, canonicalise, clean_entity
+from search.ingest import entities
+from search.ingest.entities import EntityExtractor, canonicalise, clean_entity
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_2a19419ffac14254.txt"
 if not SEED.exists():

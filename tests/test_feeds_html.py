@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from search.formats.feed import looks_like_feed, read_feed
-from search.formats.html import fragment_text, looks_like_html, read_html, split_authors
-from search.formats.urls import canonical_url
+from search.ingest.formats.feed import looks_like_feed, read_feed
+from search.ingest.formats.html import fragment_text, looks_like_html, read_html, split_authors
+from search.ingest.formats.urls import canonical_url
 from search.model import Article, Rejected
 
 WEB = Path(__file__).parent / "data" / "web"
@@ -316,7 +316,7 @@ def test_detection_edge_cases():
 
 
 def test_dispatcher_reads_feeds_and_pages_whatever_their_names(tmp_path):
-    read_mod = pytest.importorskip("search.read")
+    read_mod = pytest.importorskip("search.ingest.read")
     shutil.copy(WEB / "rss2_content.xml", tmp_path / "feed.txt")
     (tmp_path / "page.dat.gz").write_bytes(gzip.compress((WEB / "news_article.html").read_bytes()))
     feed = list(read_mod.read_file(tmp_path / "feed.txt"))
@@ -372,7 +372,7 @@ def test_split_authors(byline, names):
 
 
 def test_partial_dates_are_never_completed_from_today():
-    from search.formats.html import parse_date
+    from search.ingest.formats.html import parse_date
 
     assert parse_date("September 2025") == datetime(2025, 9, 1, tzinfo=UTC)
     assert parse_date("14:30") is None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from search import index
+from search.index import writer
+from search.ingest.normalise import normalise
 from search.model import Article
-from search.normalise import normalise
 
 
 def make_articles(count: int) -> list[Article]:
@@ -17,10 +17,10 @@ def make_articles(count: int) -> list[Article]:
 
 def test_parallel_workers_spilling_to_disk_lose_nothing(tmp_path: Path, monkeypatch):
     """Tiny buffers force every worker to spill sorted runs; each must keep its own."""
-    monkeypatch.setattr(index, "WRITER_LIMIT_MB", 1)
-    articles = make_articles(2 * index.MIN_DOCS_PER_WORKER + 10)
-    index.write_all(tmp_path, articles, procs=2)
-    ix = index.open_index(tmp_path)
+    monkeypatch.setattr(writer, "WRITER_LIMIT_MB", 1)
+    articles = make_articles(2 * writer.MIN_DOCS_PER_WORKER + 10)
+    writer.write_all(tmp_path, articles, procs=2)
+    ix = writer.open_index(tmp_path)
     assert len(ix._segments()) == 2
     with ix.searcher() as searcher:
         assert searcher.doc_count() == len(articles)
@@ -30,5 +30,5 @@ def test_parallel_workers_spilling_to_disk_lose_nothing(tmp_path: Path, monkeypa
 
 
 def test_small_sets_use_one_writer(tmp_path: Path):
-    index.write_all(tmp_path, make_articles(20), procs=2)
-    assert len(index.open_index(tmp_path)._segments()) == 1
+    writer.write_all(tmp_path, make_articles(20), procs=2)
+    assert len(writer.open_index(tmp_path)._segments()) == 1

@@ -8,8 +8,8 @@ from pathlib import Path
 from conftest import ROOT, write_jsonl, write_seed
 
 from search.build import BuildOptions, rebuild
-from search.generations import IndexHome
-from search.query import SearchEngine, SearchParams
+from search.index.generations import IndexHome
+from search.query.engine import SearchEngine, SearchParams
 
 WEB_FIXTURES = ROOT / "tests" / "data" / "web"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from search.boilerplate import RepeatedParagraphs, is_caption, is_promo, strip_boilerplate
+from search.ingest.boilerplate import RepeatedParagraphs, is_caption, is_promo, strip_boilerplate
+from search.ingest.normalise import DateError, clean_text, content_hash, derive_title, normalise, parse_date
 from search.model import Article
-from search.normalise import DateError, clean_text, content_hash, derive_title, normalise, parse_date
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from search import columns, index
 from search.cli import main as cli_main
-from search.generations import IndexHome
+from search.index import columns, writer
+from search.index.generations import IndexHome
+from search.ingest.normalise import normalise
 from search.model import Article
-from search.normalise import normalise
-from search.present import format_table
-from search.query import QueryError, SearchEngine, SearchParams, histogram
+from search.query.engine import QueryError, SearchEngine, SearchParams, histogram
 from search.stats import collect_stats
+from search.terminal import format_table
 
 
 def day(text: str) -> datetime:
@@ -51,7 +51,7 @@ def publish(root: Path, articles: list[Article]) -> IndexHome:
     """A new live generation holding exactly these articles (columns built as at publish time)."""
     home = IndexHome(root)
     number, work = home.new_workdir()
-    index.write_all(work, [normalise(a) for a in articles], procs=1)
+    writer.write_all(work, [normalise(a) for a in articles], procs=1)
     columns.build(work)
     home.publish(number, work)
     return home

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from conftest import reuters_files
 
-from search.query import SearchEngine, SearchParams
+from search.query.engine import SearchEngine, SearchParams
 
 pytestmark = pytest.mark.slow
 

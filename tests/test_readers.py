@@ -5,11 +5,11 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from search.formats.jsonl import read_jsonl
-from search.formats.reuters import read_reuters
-from search.formats.seedtext import read_seed_text
+from search.ingest.formats.jsonl import read_jsonl
+from search.ingest.formats.reuters import read_reuters
+from search.ingest.formats.seedtext import read_seed_text
+from search.ingest.read import detect_format, iter_source_files, read_file
 from search.model import Article, Rejected
-from search.read import detect_format, iter_source_files, read_file
 
 REUTERS_SAMPLE = b"""<!DOCTYPE lewis SYSTEM "lewis.dtd">
 <REUTERS TOPICS="YES" NEWID="7">

@@ -11,8 +11,8 @@ import pytest
 from conftest import SEED_ARTICLE, needs_shared, reuters_files
 
 from search.build import BuildOptions, rebuild
-from search.generations import IndexHome
-from search.index import open_index
+from search.index.generations import IndexHome
+from search.index.writer import open_index
 
 pytestmark = [pytest.mark.slow, needs_shared]
 

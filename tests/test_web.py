@@ -23,7 +23,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from search.build import BuildOptions, rebuild
-from search.generations import IndexHome
+from search.index.generations import IndexHome
 from web import create_app
 from web.feeds import csv_cell, xml_text
 

@@ -57,7 +57,7 @@ def create_app(index_root: str | os.PathLike, *, engine=None, time_budget_s: flo
     )
     app.config.update(config)
     if engine is None:
-        from search.query import SearchEngine
+        from search.query.engine import SearchEngine
 
         engine = SearchEngine(app.config["INDEX_ROOT"], time_budget_s=time_budget_s)
     app.extensions["newsearch"] = engine

@@ -27,8 +27,8 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from search.generations import NoIndex
-from search.query import MAX_PAGE, QueryError, SearchParams
+from search.index.generations import NoIndex
+from search.query.engine import MAX_PAGE, QueryError, SearchParams
 
 from . import feeds, present
 

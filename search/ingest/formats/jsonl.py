@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from ..model import ENTITY_FIELDS, Article, Rejected
-from ..normalise import DateError, parse_date
+from search.ingest.normalise import DateError, parse_date
+from search.model import ENTITY_FIELDS, Article, Rejected
 
 MAX_RECORD_BYTES = 5 * 1024 * 1024
 _STRING_FIELDS = ("id", "title", "source", "url")

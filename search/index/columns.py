@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .index import open_index
-from .model import FACET_FIELDS
+from search.index.writer import open_index
+from search.model import FACET_FIELDS
 
 FILENAME = "columns.npz"
 VERSION = 4

@@ -23,15 +23,15 @@ from pathlib import Path
 import numpy as np
 from whoosh.filedb.filestore import FileStorage
 
-from . import columns as columns_mod
-from . import qparse
-from .columns import NO_DATE
-from .generations import IndexHome, NoIndex
-from .model import FACET_FIELDS
-from .postings import Deadline, Evaluator, Postings
-from .qparse import QueryError
-from .schema import news_analyzer
-from .snippets import Highlighter, Speller
+from search.index import columns as columns_mod
+from search.index.columns import NO_DATE
+from search.index.generations import IndexHome, NoIndex
+from search.index.schema import news_analyzer
+from search.model import FACET_FIELDS
+from search.query import parse as qparse
+from search.query.parse import QueryError
+from search.query.postings import Deadline, Evaluator, Postings
+from search.query.snippets import Highlighter, Speller
 
 __all__ = ["QueryError", "SearchEngine", "SearchParams"]
 

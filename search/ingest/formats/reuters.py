@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from ..model import Article, Rejected
-from ..normalise import DateError, parse_date
+from search.ingest.normalise import DateError, parse_date
+from search.model import Article, Rejected
 
 _RECORD_RE = re.compile(rb"<REUTERS\b([^>]*)>(.*?)(?:</REUTERS>|(?=<REUTERS\b)|\Z)", re.DOTALL)
 _NEWID_RE = re.compile(rb'NEWID="(\d+)"')

@@ -22,9 +22,9 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE
 
-from . import qparse
-from .columns import NO_DATE, Columns
-from .schema import stem
+from search.index.columns import NO_DATE, Columns
+from search.index.schema import stem
+from search.query import parse as qparse
 
 K1, B = 1.2, 0.75
 FIELD_WEIGHT = {"title": 2.0, "body": 1.0}  # on top of the title's index-time field_boost: title hits rank first

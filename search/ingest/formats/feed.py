@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import feedparser
 
-from search.formats.html import (
+from search.ingest.formats.html import (
     decode_html,
     fragment_text,
     head_text,
@@ -25,7 +25,7 @@ from search.formats.html import (
     split_authors,
     squash,
 )
-from search.formats.urls import absolute_url, canonical_url, hostname
+from search.ingest.formats.urls import absolute_url, canonical_url, hostname
 from search.model import Article, Rejected
 
 HEAD_BYTES = 4096

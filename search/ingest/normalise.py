@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from dateutil import parser as dateparser
 from dateutil import tz
 
-from .model import LIST_FIELDS, Article
+from search.model import LIST_FIELDS, Article
 
 TITLE_MAX = 110
 MIN_YEAR, MAX_YEAR = 1800, 2200

@@ -11,10 +11,10 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from .formats.jsonl import looks_like_jsonl, read_jsonl
-from .formats.reuters import looks_like_reuters, read_reuters
-from .formats.seedtext import looks_like_seed_text, read_seed_text
-from .model import Article, Rejected
+from search.ingest.formats.jsonl import looks_like_jsonl, read_jsonl
+from search.ingest.formats.reuters import looks_like_reuters, read_reuters
+from search.ingest.formats.seedtext import looks_like_seed_text, read_seed_text
+from search.model import Article, Rejected
 
 MAX_FILE_BYTES = 1024 * 1024 * 1024  # decompressed; beyond this a file is refused
 MAX_SINGLE_ARTICLE_BYTES = 5 * 1024 * 1024  # a one-article file (text, html) larger than this is refused
@@ -89,8 +89,8 @@ def detect_format(data: bytes) -> str | None:
 
 
 def _detectors() -> list[tuple[str, Callable[[bytes], bool]]]:
-    from .formats.feed import looks_like_feed
-    from .formats.html import looks_like_html
+    from search.ingest.formats.feed import looks_like_feed
+    from search.ingest.formats.html import looks_like_html
 
     return [
         ("reuters", looks_like_reuters),
@@ -102,8 +102,8 @@ def _detectors() -> list[tuple[str, Callable[[bytes], bool]]]:
 
 
 def _reader(name: str) -> Reader:
-    from .formats.feed import read_feed
-    from .formats.html import read_html
+    from search.ingest.formats.feed import read_feed
+    from search.ingest.formats.html import read_html
 
     return {
         "reuters": read_reuters,

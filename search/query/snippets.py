@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .schema import stem
+from search.index.schema import stem
 
 SNIPPET_CHARS = 220
 MAX_MARKS = 400

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..model import Article, Rejected
-from ..normalise import DateError, parse_date
+from search.ingest.normalise import DateError, parse_date
+from search.model import Article, Rejected
 
 _DATE_LINE_RE = re.compile(r"^\ufeff?[ \t]?date[ \t]+(\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)[ \t]*")
 

@@ -18,8 +18,8 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import SegmentWriter
 
-from .model import Article
-from .schema import SEPARATOR, build_schema
+from search.index.schema import SEPARATOR, build_schema
+from search.model import Article
 
 WRITER_LIMIT_MB = 256
 MIN_DOCS_PER_WORKER = 2000  # below this, process start-up costs more than it saves

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from dateutil import parser as dateparser
 
-from .schema import entity_analyzer, news_analyzer
+from search.index.schema import entity_analyzer, news_analyzer
 
 MAX_QUERY_CHARS = 500
 MAX_CLAUSES = 40

@@ -21,7 +21,7 @@ from dateutil import parser as dateparser
 from htmldate import find_date
 from lxml import etree
 
-from search.formats.urls import absolute_url, canonical_url, hostname
+from search.ingest.formats.urls import absolute_url, canonical_url, hostname
 from search.model import Article, Rejected
 
 FORMAT = "html"
