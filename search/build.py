@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from search.facets import ENTITY_FIELDS
 from search.index import columns, writer
 from search.index.generations import IndexHome
 from search.ingest.boilerplate import RepeatedParagraphs, is_caption, strip_boilerplate
 from search.ingest.normalise import clean_text, normalise, paragraphs
 from search.ingest.read import iter_source_files, read_file
-from search.model import ENTITY_FIELDS, Article, Rejected
+from search.model import Article, Rejected
 
 SHRINK_LIMIT = 0.5  # refuse a new generation with fewer than half the live one's articles
 CLEANUP_FORMATS = {"seedtext"}  # formats whose text carries page furniture

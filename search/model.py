@@ -6,9 +6,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
-ENTITY_FIELDS = ("people", "orgs", "places")
-LIST_FIELDS = ("authors", "people", "orgs", "places", "topics")
-FACET_FIELDS = ("people", "orgs", "places", "source", "topics")
+from search.facets import ENTITY_FIELDS
+
+LIST_FIELDS = ("authors", *ENTITY_FIELDS, "topics")  # fields that hold a list of values
 
 
 @dataclass

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from search.facets import FILTER_FACETS
 from search.index.writer import open_index
-from search.model import FACET_FIELDS
 
 FILENAME = "columns.npz"
 VERSION = 4
@@ -142,7 +142,7 @@ def compute(directory: Path) -> Columns:
         live = np.zeros(size, dtype=bool)
         date = np.full(size, NO_DATE, dtype=np.int64)
         hashes = np.zeros(size, dtype=np.uint64)
-        values: dict[str, list[tuple[int, str]]] = {name: [] for name in FACET_FIELDS}
+        values: dict[str, list[tuple[int, str]]] = {name: [] for name in FILTER_FACETS}
         spelling: Counter = Counter()
         step = max(1, reader.doc_count() // SPELL_SAMPLE_DOCS)
         for docnum, stored in reader.iter_docs():
@@ -178,7 +178,7 @@ def _hash64(text: str) -> int:
 
 
 def _collect_values(values: dict, docnum: int, data: dict) -> None:
-    for name in FACET_FIELDS:
+    for name in FILTER_FACETS:
         raw = data.get(name)
         items = [raw] if isinstance(raw, str) else (raw or [])
         for value in dict.fromkeys(v for v in items if v):
@@ -229,7 +229,7 @@ def _from_arrays(data: dict) -> Columns:
     size = len(data["live"])
     facets = {
         name: _facet_from_pairs(data[f"{name}.vocab"], data[f"{name}.pair_doc"], data[f"{name}.pair_val"], size)
-        for name in FACET_FIELDS
+        for name in FILTER_FACETS
     }
     return Columns(str(data["key"]), data["live"], data["date"], data["title_len"], data["body_len"],
                    data["hash"], facets, data["spell_words"], data["spell_freq"])

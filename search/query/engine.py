@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 from whoosh.filedb.filestore import FileStorage
 
+from search.facets import FILTER_FACETS
 from search.index import columns as columns_mod
 from search.index.columns import NO_DATE
 from search.index.generations import IndexHome, NoIndex
 from search.index.schema import news_analyzer
-from search.model import FACET_FIELDS
 from search.query import parse as qparse
 from search.query.parse import QueryError
 from search.query.postings import Deadline, Evaluator, Postings
@@ -40,7 +40,7 @@ MAX_PAGE, MAX_PER_PAGE, DEFAULT_PER_PAGE = 500, 100, 20
 MAX_FILTER_VALUES = 50
 FACET_LIMIT = 20
 FEW_HITS = 3
-FACET_NAMES = (*FACET_FIELDS, "year")
+
 RETIRE_AFTER_S = 120.0  # a replaced generation stays open this long for queries in flight
 _ISO = "%Y-%m-%dT%H:%M:%SZ"
 _INT64_MAX = np.iinfo(np.int64).max
@@ -73,7 +73,7 @@ class SearchParams:
             sort=_one(mapping, "sort").strip().lower() or "relevance",
             page=_int(mapping, "page", 1, 1, MAX_PAGE),
             per_page=_int(mapping, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
-            **{name: _many(mapping, name) for name in FACET_FIELDS},
+            **{name: _many(mapping, name) for name in FILTER_FACETS},
         )
         params.validate()
         return params
@@ -87,7 +87,7 @@ class SearchParams:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
             raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}")
-        for name in FACET_FIELDS:
+        for name in FILTER_FACETS:
             if len(getattr(self, name)) > MAX_FILTER_VALUES:
                 raise QueryError(f"at most {MAX_FILTER_VALUES} {name} values")
         self.date_range()
@@ -101,13 +101,13 @@ class SearchParams:
         return start, end
 
     def facet_filters(self) -> dict[str, list[str]]:
-        return {name: getattr(self, name) for name in FACET_FIELDS if getattr(self, name)}
+        return {name: getattr(self, name) for name in FILTER_FACETS if getattr(self, name)}
 
     def to_query_args(self) -> list[tuple[str, str]]:
         """URL parameters for this search, defaults left out (the URL is the whole state)."""
         args = [("q", self.q)] if self.q else []
         args += [(k, v) for k, v in (("from", self.from_), ("to", self.to)) if v]
-        args += [(name, value) for name in FACET_FIELDS for value in getattr(self, name)]
+        args += [(name, value) for name in FILTER_FACETS for value in getattr(self, name)]
         if self.sort != "relevance":
             args.append(("sort", self.sort))
         if self.page != 1:
@@ -360,7 +360,7 @@ class _Run:
     def facets(self) -> dict[str, list[dict]]:
         """Counts over the entire hit set; a facet with a selection is counted without its own filter."""
         out = {}
-        for name in FACET_FIELDS:
+        for name in FILTER_FACETS:
             mask, hits = self._without(name)
             facet = self.cols.facets[name]
             counts = facet.count(hits, mask)
@@ -487,7 +487,7 @@ def _filters_echo(params: SearchParams) -> dict:
     return {
         "from": time.strftime(day, time.gmtime(start)) if start is not None else None,
         "to": time.strftime(day, time.gmtime(end)) if end is not None else None,
-        **{name: list(getattr(params, name)) for name in FACET_FIELDS},
+        **{name: list(getattr(params, name)) for name in FILTER_FACETS},
     }
 
 

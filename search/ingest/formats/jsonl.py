@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from search.facets import ENTITY_FIELDS
 from search.ingest.normalise import DateError, parse_date
-from search.model import ENTITY_FIELDS, Article, Rejected
+from search.model import Article, Rejected
 
 MAX_RECORD_BYTES = 5 * 1024 * 1024
 _STRING_FIELDS = ("id", "title", "source", "url")
