@@ -14,10 +14,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec
-from whoosh.filedb.filestore import FileStorage
-from whoosh.writing import SegmentWriter
 
+from search.index import whoosh_internals
 from search.index.schema import SEPARATOR, build_schema
 from search.model import Article
 
@@ -25,9 +23,9 @@ WRITER_LIMIT_MB = 256
 MIN_DOCS_PER_WORKER = 2000  # below this, process start-up costs more than it saves
 
 
-def codec() -> W3Codec:
+def codec():
     """Bigger posting blocks and no zlib on them: faster to write and to read, ~20% larger."""
-    return W3Codec(blocklimit=256, compression=0)
+    return whoosh_internals.codec(blocklimit=256, compression=0)
 
 
 def to_document(article: Article) -> dict:
@@ -77,10 +75,7 @@ def write_all(directory: Path, articles: Sequence[Article], procs: int | None = 
             _add_all(writer, articles)
         return
     segments = _write_segments_in_parallel(directory, articles, procs)
-    parent = SegmentWriter(ix, codec=codec())
-    parent._close_segment()
-    parent._commit_toc(segments)
-    parent._finish()
+    whoosh_internals.commit_segments(ix, segments, codec=codec())
 
 
 def _add_all(writer, articles: Iterable[Article]) -> None:
@@ -91,30 +86,11 @@ def _add_all(writer, articles: Iterable[Article]) -> None:
 _SHARED: dict = {}  # what forked workers inherit: (directory, articles)
 
 
-class _WorkerStorage(FileStorage):
-    """Index storage whose spill directory is private to one worker.
-
-    Whoosh names a writer's spill directory after the index ("MAIN.tmp"), so
-    parallel writers would share it and the first to finish would delete the
-    others' sorted runs.
-    """
-
-    def __init__(self, path: str, worker: int):
-        super().__init__(path)
-        self.worker = worker
-
-    def temp_storage(self, name=None):
-        return super().temp_storage(f"{name or 'spill'}-worker{self.worker}")
-
-
 def _write_segment(worker: int, procs: int):
     directory, articles = _SHARED["job"]
-    ix = _WorkerStorage(str(directory), worker).open_index()
-    writer = SegmentWriter(ix, _lk=False, limitmb=WRITER_LIMIT_MB, codec=codec())
+    writer = whoosh_internals.worker_segment_writer(directory, worker, limitmb=WRITER_LIMIT_MB, codec=codec())
     _add_all(writer, articles[worker::procs])
-    segment = writer._finalize_segment()
-    writer._tempstorage.destroy()
-    return segment
+    return whoosh_internals.finish_worker_segment(writer)
 
 
 def _write_segments_in_parallel(directory: Path, articles: Sequence[Article], procs: int) -> list:
@@ -127,10 +103,9 @@ def _write_segments_in_parallel(directory: Path, articles: Sequence[Article], pr
 
 
 def link_copy(source: Path, target: Path) -> None:
-    """Copy a generation by hard links: instant, and Whoosh never rewrites a segment file."""
-    for item in source.iterdir():
-        if item.is_file() and not item.name.endswith(".lock"):
-            os.link(item, target / item.name)
+    """Copy a generation for ``update`` by hard links: instant, and safe because Whoosh never
+    rewrites a committed file (``whoosh_internals.hardlink_files``)."""
+    whoosh_internals.hardlink_files(source, target)
 
 
 def apply_changes(directory: Path, gone_paths: Iterable[str], articles: Iterable[Article]) -> None:
