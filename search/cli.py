@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from search.facets import FACETS, FILTER_FACETS
 from search.index.generations import IndexHome, Locked, NoIndex
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL, EXIT_SHRINK, EXIT_LOCKED = 0, 1, 2, 3, 75
@@ -45,9 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print the JSON answer")
     search.add_argument("--from", dest="from_", metavar="DATE", help="earliest date (anything dateutil reads)")
     search.add_argument("--to", metavar="DATE", help="latest date, inclusive")
-    for facet in ("people", "orgs", "places", "source", "topics"):
-        search.add_argument(f"--{facet}", action="append", default=[], metavar="VALUE",
-                            help=f"filter by {facet} (repeatable: OR within, AND across facets)")
+    for facet in FACETS:
+        if facet.filterable:
+            search.add_argument(f"--{facet.name}", action="append", default=[], metavar="VALUE",
+                                help=f"filter: {facet.help} (repeatable: OR within a facet, AND across)")
     search.add_argument("--sort", choices=("relevance", "newest", "oldest"), default="relevance")
     search.add_argument("--page", type=int, default=1)
     search.add_argument("--per-page", type=int, default=10)
@@ -159,7 +161,7 @@ def run_search(args, home: IndexHome) -> int:
         params = SearchParams.from_mapping({
             "q": " ".join(args.query), "from": args.from_, "to": args.to, "sort": args.sort,
             "page": args.page, "per_page": args.per_page,
-            **{facet: getattr(args, facet) for facet in ("people", "orgs", "places", "source", "topics")},
+            **{facet: getattr(args, facet) for facet in FILTER_FACETS},
         })
         answer = engine.search(params)
     except QueryError as exc:

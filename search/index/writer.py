@@ -16,7 +16,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from search.index import whoosh_internals
-from search.index.schema import SEPARATOR, build_schema
+from search.index.schema import NAME_FIELDS, SEPARATOR, build_schema
 from search.model import Article
 
 WRITER_LIMIT_MB = 256
@@ -36,24 +36,14 @@ def to_document(article: Article) -> dict:
         "hash": article.content_hash,
         "title": article.title,
         "body": article.body,
-        "data": {
-            "source": article.source,
-            "url": article.url,
-            "authors": article.authors,
-            "people": article.people,
-            "orgs": article.orgs,
-            "places": article.places,
-            "topics": article.topics,
-        },
+        "data": {"url": article.url, **{name: getattr(article, name) for name in NAME_FIELDS}},
     }
     if article.date is not None:
         doc["date"] = article.date.replace(tzinfo=None)  # Whoosh stores naive datetimes; ours are UTC
-    for name in ("people", "orgs", "places", "topics", "authors"):
-        values = getattr(article, name)
+    for name in NAME_FIELDS:
+        values = getattr(article, name)  # a list, or one string (source)
         if values:
-            doc[name] = SEPARATOR.join(values)
-    if article.source:
-        doc["source"] = article.source
+            doc[name] = values if isinstance(values, str) else SEPARATOR.join(values)
     return doc
 
 
