@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 from search.facets import FACETS, FILTER_FACETS
-from search.index.generations import IndexHome, Locked, NoIndex
+from search.index.generations import IndexHome, Locked, NoIndex, default_root
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL, EXIT_SHRINK, EXIT_LOCKED = 0, 1, 2, 3, 75
 EXIT_MEANINGS = {  # the README's exit-code table says the same (tests/test_docs.py keeps them in step)
@@ -56,10 +56,6 @@ EXAMPLES = {
 }
 
 
-def default_index() -> str:
-    return os.environ.get("NEWSEARCH_INDEX") or "index"
-
-
 def package_version() -> str:
     try:
         return metadata.version("newsearch")
@@ -87,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog = "\n\n".join([*extra, "examples:\n" + EXAMPLES[name]])
         sub = commands.add_parser(name, help=help_text, description=help_text, epilog=epilog,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-        sub.add_argument("--index", default=default_index(), metavar="DIR",
+        sub.add_argument("--index", default=str(default_root()), metavar="DIR",
                          help="index directory (default: $NEWSEARCH_INDEX, else ./index)")
         return sub
 
