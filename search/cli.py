@@ -15,6 +15,7 @@ from pathlib import Path
 
 from search.facets import FACETS, FILTER_FACETS
 from search.index.generations import IndexHome, Locked, NoIndex, default_root
+from search.query.engine import SORTS
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL, EXIT_SHRINK, EXIT_LOCKED = 0, 1, 2, 3, 75
 EXIT_MEANINGS = {  # the README's exit-code table says the same (tests/test_docs.py keeps them in step)
@@ -107,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         if facet.filterable:
             search.add_argument(f"--{facet.name}", action="append", default=[], metavar="VALUE",
                                 help=f"filter: {facet.help} (repeatable: OR within a facet, AND across)")
-    search.add_argument("--sort", choices=("relevance", "newest", "oldest"), default="relevance",
-                        help="result order (default: relevance)")
+    search.add_argument("--sort", choices=SORTS, default=SORTS[0],
+                        help=f"result order (default: {SORTS[0]})")
     search.add_argument("--page", type=int, default=1, metavar="N", help="page of results to show (default: 1)")
     search.add_argument("--per-page", type=int, default=10, metavar="N", help="results per page (default: 10)")
     search.add_argument("query", nargs="*", help="query words (empty: browse everything)")

@@ -25,7 +25,6 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-MAX_URL_QUERY_BYTES = 4096  # longer query strings are refused before parsing (414-style abuse)
 
 
 class HtmlSafeJSON(DefaultJSONProvider):

@@ -17,9 +17,10 @@ from urllib.parse import urlencode, urlsplit
 from flask import url_for
 
 from search.facets import BY_NAME, FACETS
+from search.query.engine import SORTS as ENGINE_SORTS
 
 FACET_SHOWN = 6  # values shown before the "more" link
-SORTS = (("relevance", "Relevance"), ("newest", "Newest"), ("oldest", "Oldest"))
+SORTS = tuple((name, name.capitalize()) for name in ENGINE_SORTS)  # (value, label) for the sort links
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -112,7 +113,9 @@ class FacetValue:
 
 
 @dataclass
-class Facet:
+class FacetPanel:
+    """One facet's sidebar panel."""
+
     name: str
     label: str
     values: list[FacetValue]
@@ -129,7 +132,7 @@ def year_bounds(value: str) -> tuple[date, date] | None:
         return None
 
 
-def build_facets(answer: dict, links: Links, more: str | None) -> list[Facet]:
+def build_facets(answer: dict, links: Links, more: str | None) -> list[FacetPanel]:
     """Facet lists with toggle links; long ones are cut until "more" (selected values always show)."""
     facets = []
     for spec in FACETS:
@@ -150,7 +153,7 @@ def build_facets(answer: dict, links: Links, more: str | None) -> list[Facet]:
         toggle = None
         if len(listed) > FACET_SHOWN:
             toggle = links.more(None if expanded else name) + f"#facet-{name}"
-        facets.append(Facet(name, spec.label, visible, len(listed) - len(visible), expanded, toggle))
+        facets.append(FacetPanel(name, spec.label, visible, len(listed) - len(visible), expanded, toggle))
     return facets
 
 

@@ -34,7 +34,7 @@ TOC_RE = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
 
 
 # -- writing ----------------------------------------------------------------------------------
-def codec(blocklimit: int, compression: int) -> W3Codec:
+def w3_codec(blocklimit: int, compression: int) -> W3Codec:
     """The Whoosh 3 codec with our posting block size and zlib level.
 
     Assumes: ``W3Codec(blocklimit=, compression=)`` keywords. ``blocks`` below decodes
