@@ -94,3 +94,10 @@ def test_version(capsys):
         main(["--version"])
     assert exited.value.code == 0
     assert re.fullmatch(r"newsearch \S.*\n", capsys.readouterr().out)
+
+
+def test_ci_runs_the_readme_test_command_verbatim_and_ruff():
+    readme_command = re.search(r"\*\*Run the tests\*\*.*?\n\n {4}([^\n]+)\n", README, re.DOTALL).group(1)
+    ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert readme_command in ci_lines
+    assert ".venv/bin/ruff check ." in ci_lines
