@@ -15,6 +15,8 @@ from whoosh.analysis import STOP_WORDS, Token, Tokenizer
 from whoosh.formats import Positions
 from whoosh.lang.porter import stem as porter_stem
 
+from search.facets import FILTER_FACETS
+
 _WORD_RE = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)  # "u.s", "3.5"; "putin's" -> "putin", "s"
 _STEM_CACHE: dict[str, str] = {}
 _STEM_CACHE_MAX = 200_000
@@ -115,9 +117,8 @@ def entity_analyzer():
     return NewsTokenizer(stemming=False, stoplist=(), minsize=1)
 
 
-TEXT_FIELDS = ("title", "body")
-QUERY_FIELDS = ("title", "body", "people", "orgs", "places", "source", "topics", "authors")
-SEPARATOR = "\x1f"  # joins list values for the indexed entity fields
+NAME_FIELDS = (*FILTER_FACETS, "authors")  # matched word by word with the entity analyzer (``people:putin``)
+SEPARATOR = "\x1f"  # joins list values for the indexed name fields
 
 
 def build_schema() -> fields.Schema:
@@ -131,11 +132,6 @@ def build_schema() -> fields.Schema:
         title=text_field(text, stored=True, field_boost=2.5),
         body=text_field(text, stored=True),
         date=fields.DATETIME(stored=True),
-        people=text_field(names),
-        orgs=text_field(names),
-        places=text_field(names),
-        topics=text_field(names),
-        source=text_field(names),
-        authors=text_field(names),
         data=fields.STORED,
+        **{name: text_field(names) for name in NAME_FIELDS},
     )

@@ -15,15 +15,13 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from pickle import loads
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.formats import Positions
-from whoosh.system import _INT_SIZE
 
 from search.index.columns import NO_DATE, Columns
 from search.index.schema import stem
+from search.index.whoosh_internals import blocks as _blocks
+from search.index.whoosh_internals import position_deltas as _position_deltas
 from search.query import parse as qparse
 
 K1, B = 1.2, 0.75
@@ -188,44 +186,6 @@ class Postings:
 
 def _wildcard_regex(pattern: str) -> str:
     return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-
-
-def _blocks(matcher):
-    """(ids, weights, raw values, format) per posting block: W3 blocks decoded whole, others one by one."""
-    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
-        while True:
-            if matcher._data is None:
-                matcher._read_data()
-            ids, weights, values = matcher._data
-            ids = np.cumsum(np.asarray(ids, dtype=np.int64))
-            if weights is None:
-                weights = np.ones(len(ids), np.float32)
-            elif isinstance(weights, float):
-                weights = np.full(len(ids), weights, np.float32)
-            else:
-                weights = np.asarray(weights, dtype=np.float32)
-            yield ids, weights, values, matcher.format
-            if matcher._lastblock:
-                return
-            matcher._goto(matcher._nextoffset)
-    ids, weights, values = [], [], []
-    while matcher.is_active():
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        values.append(matcher.value())
-        matcher.next()
-    yield np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32), values, matcher.format
-
-
-def _position_deltas(values, fmt) -> list:
-    """Position deltas of each posting; Whoosh's Positions values are a uint count + a pickled delta list."""
-    if isinstance(fmt, Positions) and values:
-        return [loads(v[_INT_SIZE:]) for v in values]
-    out = []
-    for v in values:
-        positions = fmt.decode_positions(v)
-        out.append([b - a for a, b in zip([0, *positions[:-1]], positions, strict=True)])
-    return out
 
 
 def _select_postings(docs, ptr, flat, picks: np.ndarray):
