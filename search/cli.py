@@ -151,7 +151,7 @@ def run_rollback(args, home: IndexHome) -> int:
 
 
 def run_search(args, home: IndexHome) -> int:
-    from search.query.engine import QueryError, SearchEngine, SearchParams
+    from search.query import QueryError, SearchEngine, SearchParams
     from search.terminal import format_table
 
     engine = SearchEngine(home.root)

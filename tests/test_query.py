@@ -15,7 +15,10 @@ from search.index import columns, writer
 from search.index.generations import IndexHome
 from search.ingest.normalise import normalise
 from search.model import Article
-from search.query.engine import QueryError, SearchEngine, SearchParams, histogram
+from search.query.engine import SearchEngine
+from search.query.errors import QueryError
+from search.query.histogram import histogram
+from search.query.params import SearchParams
 from search.stats import collect_stats
 from search.terminal import format_table
 

@@ -28,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from search.index.generations import NoIndex
-from search.query.engine import MAX_PAGE, QueryError, SearchParams
+from search.query import MAX_PAGE, QueryError, SearchParams
 
 from . import feeds, present
 

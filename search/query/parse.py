@@ -12,12 +12,12 @@ bounded here (term count, prefix length) before any index work starts.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-
-from dateutil import parser as dateparser
+from dataclasses import dataclass
 
 from search.index.schema import entity_analyzer, news_analyzer
+from search.query.dates import parse_date_value
+from search.query.errors import QueryError
+from search.query.tree import And, Everything, Not, Or, Parsed, Phrase, Prefix, Term, Wildcard
 
 MAX_QUERY_CHARS = 500
 MAX_CLAUSES = 40
@@ -34,66 +34,6 @@ FIELD_ALIASES = {
 FIELD_NAMES = "title, body, people, orgs, places, source, topics, authors, date"
 
 
-class QueryError(ValueError):
-    """A message that is safe and useful to show the person who typed the query."""
-
-
-# -- tree -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Term:
-    field: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Phrase:
-    field: str
-    words: tuple[tuple[int, str], ...]  # (relative position, term)
-
-
-@dataclass(frozen=True)
-class Prefix:
-    field: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Wildcard:
-    field: str
-    pattern: str  # lowercase, with * and ?
-
-
-@dataclass(frozen=True)
-class DateRange:
-    start: int | None  # epoch seconds, inclusive
-    end: int | None  # epoch seconds, inclusive
-
-
-@dataclass(frozen=True)
-class And:
-    items: tuple
-
-
-@dataclass(frozen=True)
-class Or:
-    items: tuple
-
-
-@dataclass(frozen=True)
-class Not:
-    item: object
-
-
-@dataclass(frozen=True)
-class Everything:
-    """The empty query: every article."""
-
-
-@dataclass
-class Parsed:
-    tree: object
-    words: list[str] = field(default_factory=list)  # the plain words typed, for spelling suggestions
-
 
 # -- lexer ----------------------------------------------------------------------------------
 _TOKEN_RE = re.compile(
@@ -105,7 +45,6 @@ _TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 _FIELD_RE = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
-_RANGE_RE = re.compile(r"^\[(.*?)\s+(?:TO|to)\s+(.*?)\]$|^\[(.*?)\.\.(.*?)\]$|^(.+?)\.\.(.+)$")
 
 
 @dataclass
@@ -336,62 +275,6 @@ def _plain_words(text: str) -> list[str]:
     return _PLAIN_WORD_RE.findall(text)
 
 
-# -- dates ----------------------------------------------------------------------------------
-def date_bounds(text: str) -> tuple[datetime, datetime]:
-    """The first and last second a date expression covers: '2025-09' is all of September (UTC)."""
-    text = text.strip()
-    if not text or len(text) > 60:
-        raise QueryError(f"can't read the date '{text}'")
-    year = datetime.now(UTC).year
-    try:
-        low = dateparser.parse(text, default=datetime(year, 1, 1))
-        high = dateparser.parse(text, default=datetime(year, 12, 31, 23, 59, 59))
-    except (ValueError, OverflowError, TypeError):
-        raise QueryError(f"can't read the date '{text}' (try 2025-09, 5 Sep 2025 or 1987-03-01)") from None
-    low, high = (_as_utc(d) for d in (low, high))
-    if not 1 <= low.year <= 9998:
-        raise QueryError(f"date out of range: '{text}'")
-    if _has_time(text):
-        high = low
-    return low, high
-
-
-def _has_time(text: str) -> bool:
-    return bool(re.search(r"\d:\d\d", text))
-
-
-def _as_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def epoch(value: datetime) -> int:
-    return int(value.timestamp())
-
-
-def parse_date_value(text: str) -> DateRange:
-    """date:X, date:[X TO Y], date:X..Y, date:>=X, date:<X (X and Y: anything dateutil reads)."""
-    text = text.replace(chr(0), " ").strip()
-    for op in (">=", "<=", ">", "<"):
-        if text.startswith(op):
-            low, high = date_bounds(text[len(op):])
-            return {">=": DateRange(epoch(low), None), ">": DateRange(epoch(high) + 1, None),
-                    "<=": DateRange(None, epoch(high)), "<": DateRange(None, epoch(low) - 1)}[op]
-    match = _RANGE_RE.match(text)
-    if match:
-        first, second = [g for g in match.groups() if g is not None][:2]
-        start = epoch(date_bounds(first)[0]) if first.strip() not in ("", "*") else None
-        end = epoch(date_bounds(second)[1]) if second.strip() not in ("", "*") else None
-        if start is not None and end is not None and start > end:
-            raise QueryError(f"date range '{text}' ends before it starts")
-        return DateRange(start, end)
-    if text.startswith("["):
-        raise QueryError("write a date range as date:[1987-03-01 TO 1987-03-31]")
-    low, high = date_bounds(text)
-    return DateRange(epoch(low), epoch(high))
-
-
 # -- entry point ----------------------------------------------------------------------------
 def parse(q: str) -> Parsed:
     """Parse a query string; raises QueryError with a readable message."""
@@ -408,19 +291,3 @@ def replace_words(q: str, fixes: dict[str, str]) -> str:
     """The query with misspelled words swapped for their corrections (everything else as typed)."""
     return _PLAIN_WORD_RE.sub(lambda m: fixes.get(m.group().lower(), m.group()), q)
 
-
-def positive_terms(tree) -> set[tuple[str, str]]:
-    """(field, term) pairs a result matched on — what snippets highlight (not the NOT parts)."""
-    out: set[tuple[str, str]] = set()
-
-    def walk(node):
-        if isinstance(node, Term):
-            out.add((node.field, node.text))
-        elif isinstance(node, Phrase):
-            out.update((node.field, t) for _, t in node.words)
-        elif isinstance(node, And | Or):
-            for item in node.items:
-                walk(item)
-
-    walk(tree)
-    return out
