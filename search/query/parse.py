@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from search.index.schema import entity_analyzer, news_analyzer
 from search.query.dates import parse_date_value
 from search.query.errors import QueryError
-from search.query.tree import And, Everything, Not, Or, Parsed, Phrase, Prefix, Term, Wildcard
+from search.query.tree import And, Everything, Node, Not, Or, Parsed, Phrase, Prefix, Term, Wildcard
 
 MAX_QUERY_CHARS = 500
 MAX_CLAUSES = 40
@@ -142,7 +142,7 @@ class _Parser:
         self.pos += 1
         return tok
 
-    def parse(self):
+    def parse(self) -> Node | None:
         if not self.tokens:
             return Everything()
         tree = self.or_expr(None)
@@ -152,7 +152,7 @@ class _Parser:
                              else f"could not read the query near '{tok.text or tok.kind}'")
         return tree
 
-    def or_expr(self, fieldname):
+    def or_expr(self, fieldname: str | None) -> Node | None:
         items = [self.and_expr(fieldname)]
         while (tok := self.peek()) is not None and tok.kind == "or":
             self.take()
@@ -162,8 +162,8 @@ class _Parser:
             items.append(self.and_expr(fieldname))
         return _combine(Or, items)
 
-    def and_expr(self, fieldname):
-        items = []
+    def and_expr(self, fieldname: str | None) -> Node | None:
+        items: list[Node | None] = []
         while (tok := self.peek()) is not None and tok.kind not in ("close", "or"):
             if tok.kind == "and":
                 self.take()
@@ -178,7 +178,7 @@ class _Parser:
                              else "empty group: put words between the parentheses")
         return _combine(And, items)
 
-    def unary(self, fieldname):
+    def unary(self, fieldname: str | None) -> Node | None:
         tok = self.take()
         if tok.kind == "not":
             nxt = self.peek()
@@ -190,7 +190,7 @@ class _Parser:
             return self.primary(self.take(), tok.field)
         return self.primary(tok, fieldname)
 
-    def primary(self, tok: _Tok, fieldname):
+    def primary(self, tok: _Tok, fieldname: str | None) -> Node | None:
         if tok.kind == "open":
             if self.peek() is None:
                 raise QueryError("missing ')' to close a '('")
@@ -213,14 +213,14 @@ class _Parser:
             return self.phrase(tok.text, fieldname)
         return self.word(tok.text, fieldname)
 
-    def phrase(self, text: str, fieldname):
+    def phrase(self, text: str, fieldname: str | None) -> Node | None:
         fields = (fieldname,) if fieldname else TEXT_FIELDS
         nodes = [n for n in (_analysed(text, f, as_phrase=True) for f in fields) if n is not None]
         if fieldname is None and nodes:
             self.words.extend(_plain_words(text))
         return _combine(Or, nodes) if nodes else None
 
-    def word(self, text: str, fieldname):
+    def word(self, text: str, fieldname: str | None) -> Node | None:
         if "*" in text or "?" in text:
             return self.wildcard(text, fieldname)
         fields = (fieldname,) if fieldname else TEXT_FIELDS
@@ -229,7 +229,7 @@ class _Parser:
             self.words.extend(_plain_words(text))
         return _combine(Or, nodes) if nodes else None
 
-    def wildcard(self, text: str, fieldname):
+    def wildcard(self, text: str, fieldname: str | None) -> Node | None:
         pattern = text.lower().strip(".,;:!")
         literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
         if len(literal) < MIN_PREFIX:
@@ -240,15 +240,15 @@ class _Parser:
         return _combine(Or, [Wildcard(f, pattern) for f in fields])
 
 
-def _combine(kind, items):
+def _combine(kind: type[And | Or], items: list[Node | None]) -> Node | None:
     """Drop empty parts (stop words); a group of one is that one."""
-    items = [i for i in items if i is not None]
-    if not items:
+    present = [i for i in items if i is not None]
+    if not present:
         return None
-    if len(items) == 1:
-        return items[0]
-    flat = []
-    for item in items:
+    if len(present) == 1:
+        return present[0]
+    flat: list[Node] = []
+    for item in present:
         flat.extend(item.items if isinstance(item, kind) else (item,))
     return kind(tuple(flat))
 
@@ -256,7 +256,7 @@ def _combine(kind, items):
 _ANALYZERS = {"text": news_analyzer(), "entity": entity_analyzer()}
 
 
-def _analysed(text: str, fieldname: str, as_phrase: bool):
+def _analysed(text: str, fieldname: str, as_phrase: bool) -> Term | Phrase | None:
     """The field's own analysis of a word or phrase: one term, a phrase of terms, or nothing (stop words)."""
     analyzer = _ANALYZERS["text" if fieldname in TEXT_FIELDS else "entity"]
     tokens = [(t.pos, t.text) for t in analyzer(text, positions=True)]

@@ -1,11 +1,9 @@
-"""Query evaluation over whole posting lists with numpy: every hit, scored, in a few milliseconds.
+"""Term postings as numpy arrays, BM25-scored and cached per generation; prefix/wildcard expansion.
 
 Whoosh's matchers walk postings one Python call at a time. Facets need the
 *entire* hit set, so here each term's posting list is decoded block by block
-straight into numpy arrays (doc numbers plus its BM25 contribution), kept in a
-per-generation LRU, and the query tree is evaluated over dense arrays:
-And → ``&``, Or → ``|``, Not → ``~``, scores summed. Phrases are verified
-on the candidate docs from their positions.
+straight into numpy arrays (doc numbers plus its BM25 contribution) and kept in a
+per-generation LRU; ``evaluate.Evaluator`` combines them over the query tree.
 """
 
 from __future__ import annotations
@@ -72,6 +70,12 @@ class Postings:
             value = self._read_positions(fieldname, text)
             self._remember(key, value)
             return value
+
+    def positions_in(self, fieldname: str, text: str, candidates: np.ndarray):
+        """``positions`` limited to the postings of ``candidates`` (sorted, unique doc numbers)."""
+        docs, ptr, flat = self.positions(fieldname, text)
+        picks = np.flatnonzero(np.isin(docs, candidates, assume_unique=True))
+        return _select_postings(docs, ptr, flat, picks)
 
     def _read_positions(self, fieldname: str, text: str):
         doc_parts, delta_lists = [], []

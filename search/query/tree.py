@@ -1,4 +1,9 @@
-"""The query tree: what the parser builds and the evaluator runs."""
+"""The query tree: what the parser builds and the evaluator runs.
+
+Apart from the parser as in Whoosh (``query/`` vs ``qparser/``) and lunr.py (``query.py`` vs
+``query_parser.py``): the evaluator, the highlighter and related articles build or walk trees
+without knowing the query syntax. Nodes are frozen, so a tree can be shared between threads.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Term:
     field: str
-    text: str
+    text: str  # one analysed term: a stem in title/body, a lowercased word in entity fields
 
 
 @dataclass(frozen=True)
@@ -37,17 +42,17 @@ class DateRange:
 
 @dataclass(frozen=True)
 class And:
-    items: tuple
+    items: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    items: tuple
+    items: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    item: object
+    item: Node
 
 
 @dataclass(frozen=True)
@@ -55,24 +60,28 @@ class Everything:
     """The empty query: every article."""
 
 
+Node = Term | Phrase | Prefix | Wildcard | DateRange | And | Or | Not | Everything
+
+
 @dataclass
 class Parsed:
-    tree: object
+    tree: Node
     words: list[str] = field(default_factory=list)  # the plain words typed, for spelling suggestions
 
 
-def positive_terms(tree) -> set[tuple[str, str]]:
+def positive_terms(tree: Node) -> set[tuple[str, str]]:
     """(field, term) pairs a result matched on — what snippets highlight (not the NOT parts)."""
     out: set[tuple[str, str]] = set()
 
-    def walk(node):
-        if isinstance(node, Term):
-            out.add((node.field, node.text))
-        elif isinstance(node, Phrase):
-            out.update((node.field, t) for _, t in node.words)
-        elif isinstance(node, And | Or):
-            for item in node.items:
-                walk(item)
+    def walk(node: Node) -> None:
+        match node:
+            case Term(field=fieldname, text=text):
+                out.add((fieldname, text))
+            case Phrase(field=fieldname, words=words):
+                out.update((fieldname, term) for _, term in words)
+            case And(items=items) | Or(items=items):
+                for item in items:
+                    walk(item)
 
     walk(tree)
     return out
