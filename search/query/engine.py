@@ -4,8 +4,8 @@ One long-lived ``SearchEngine`` per process. It keeps the live generation
 open (Whoosh reader, numpy columns, posting cache) and reopens only when the
 ``current`` symlink points somewhere new — a readlink per request.
 
-A search evaluates the whole hit set with numpy (``postings.Evaluator``), so
-facet counts, the histogram and sorting cover every hit, not just a page.
+A search evaluates the whole hit set with numpy (``hits.HitSet`` over ``evaluate.Evaluator``),
+so facet counts, the histogram and sorting cover every hit, not just a page.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from search.index import columns as columns_mod
 from search.index.columns import NO_DATE
 from search.index.generations import IndexHome, NoIndex
 from search.query import parse as qparse
-from search.query.answer import _describe, _filters_echo
+from search.query.answer import ArticlePage, Health, Result, SearchAnswer, describe, filters_echo
 from search.query.evaluate import Deadline
 from search.query.histogram import histogram
-from search.query.hits import _Run
+from search.query.hits import HitSet
 from search.query.params import SearchParams
 from search.query.postings import Postings
-from search.query.related import _related
+from search.query.related import more_like_this
 from search.query.spelling import Speller
 
 __all__ = ["SearchEngine"]
@@ -40,7 +40,7 @@ _INT64_MAX = np.iinfo(np.int64).max
 
 
 # -- one generation -------------------------------------------------------------------------------
-class _Generation:
+class Generation:
     """Everything opened once per live generation: reader, columns, posting cache, speller."""
 
     def __init__(self, path: Path, link: str):
@@ -97,11 +97,11 @@ class SearchEngine:
     def __init__(self, index_root: str | os.PathLike, time_budget_s: float = 2.0):
         self.home = IndexHome(index_root)
         self.time_budget_s = time_budget_s
-        self._gen: _Generation | None = None
-        self._retired: list[tuple[float, _Generation]] = []
+        self._gen: Generation | None = None
+        self._retired: list[tuple[float, Generation]] = []
         self._lock = threading.Lock()
 
-    def generation(self) -> _Generation:
+    def generation(self) -> Generation:
         """The open live generation, reopened when ``current`` points at a new one."""
         try:
             link = os.readlink(self.home.current)
@@ -116,10 +116,10 @@ class SearchEngine:
                 if not path.is_dir():
                     raise NoIndex(f"the live generation {path} is missing")
                 self._retire(self._gen)
-                self._gen = _Generation(path, link)
+                self._gen = Generation(path, link)
             return self._gen
 
-    def _retire(self, old: _Generation | None) -> None:
+    def _retire(self, old: Generation | None) -> None:
         """Close replaced generations once queries still running on them must have finished."""
         now = time.monotonic()
         keep = []
@@ -131,41 +131,41 @@ class SearchEngine:
         self._retired = keep + ([(now, old)] if old is not None else [])
 
     # -- search ----------------------------------------------------------------------------------
-    def search(self, params: SearchParams) -> dict:
+    def search(self, params: SearchParams) -> SearchAnswer:
         started = time.perf_counter()
         deadline = Deadline(self.time_budget_s)
         gen = self.generation()
         parsed = qparse.parse(params.q)
-        run = _Run(gen, params, parsed, deadline)
-        hits = run.hits
-        order = run.order(params.page * params.per_page)
+        hit_set = HitSet(gen, params, parsed, deadline)
+        hits = hit_set.hits
+        order = hit_set.order(params.page * params.per_page)
         page_docs = order[(params.page - 1) * params.per_page:]
-        answer = {
+        answer: SearchAnswer = {
             "query": params.q,
             "total": int(len(hits)),
             "page": params.page,
             "per_page": params.per_page,
             "took_ms": 0.0,
-            "filters": _filters_echo(params),
-            "results": [run.result(int(doc), snippet=True) for doc in page_docs],
-            "facets": run.facets(),
+            "filters": filters_echo(params),
+            "results": [hit_set.result(int(doc), snippet=True) for doc in page_docs],
+            "facets": hit_set.facets(),
             "histogram": histogram(gen.columns.date[hits]),
-            "suggestion": None if deadline.expired() else run.suggestion(params.q),
+            "suggestion": None if deadline.expired() else hit_set.suggestion(params.q),
             "partial": deadline.expired(),
             "generation": gen.number,
         }
         answer["took_ms"] = round((time.perf_counter() - started) * 1000, 1)
         return answer
 
-    def export(self, params: SearchParams, cap: int = 10000) -> Iterator[dict]:
+    def export(self, params: SearchParams, cap: int = 10000) -> Iterator[Result]:
         """Every hit (up to ``cap``) in the requested order, without snippets, one at a time (streams)."""
         gen = self.generation()
-        run = _Run(gen, params, qparse.parse(params.q), Deadline(self.time_budget_s * 5))
-        order = run.order(min(cap, len(run.hits)))
+        hit_set = HitSet(gen, params, qparse.parse(params.q), Deadline(self.time_budget_s * 5))
+        order = hit_set.order(min(cap, len(hit_set.hits)))
         for doc in order[:cap]:
-            yield run.result(int(doc), snippet=False)
+            yield hit_set.result(int(doc), snippet=False)
 
-    def article(self, article_id: str) -> dict | None:
+    def article(self, article_id: str) -> ArticlePage | None:
         gen = self.generation()
         docnum = gen.docnum(article_id)
         if docnum is None:
@@ -173,20 +173,20 @@ class SearchEngine:
         stored = gen.stored(docnum)
         body = stored.get("body") or ""
         return {
-            **_describe(stored),
+            **describe(stored),
             "body": body,
             "paragraphs": [p for p in body.split("\n\n") if p.strip()],
         }
 
-    def related(self, article_id: str, limit: int = 5) -> list[dict]:
+    def related(self, article_id: str, limit: int = 5) -> list[Result]:
         """More like this: shared distinctive words and shared entities; copies of the article itself excluded."""
         gen = self.generation()
         docnum = gen.docnum(article_id)
         if docnum is None:
             return []
-        return _related(gen, docnum, max(1, min(limit, 50)), Deadline(self.time_budget_s))
+        return more_like_this(gen, docnum, max(1, min(limit, 50)), Deadline(self.time_budget_s))
 
-    def health(self) -> dict:
+    def health(self) -> Health:
         try:
             gen = self.generation()
         except NoIndex as exc:

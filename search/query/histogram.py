@@ -1,21 +1,22 @@
-"""The date histogram of a hit set."""
+"""The date histogram of a hit set: bars of a year, month, week or day, chosen by the span."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from search.index.columns import NO_DATE
+from search.query.answer import Histogram, Interval
 
 _DAY = 86400
 
 
-def histogram(dates: np.ndarray) -> dict:
+def histogram(dates: np.ndarray) -> Histogram:
     """Counts per year/month/week/day, the interval chosen so the span of the dated hits gives ~5-60 bars."""
     dates = dates[dates != NO_DATE]
     if not len(dates):
         return {"interval": "year", "buckets": []}
     span_days = (int(dates.max()) - int(dates.min())) / _DAY
-    interval = "day" if span_days <= 62 else "week" if span_days <= 300 else "month" if span_days <= 5 * 366 \
+    interval: Interval = "day" if span_days <= 62 else "week" if span_days <= 300 else "month" if span_days <= 5 * 366 \
         else "year"
     units, to_day = _bucket_units(dates, interval)
     low = int(units.min())
@@ -25,7 +26,7 @@ def histogram(dates: np.ndarray) -> dict:
             "buckets": [{"start": str(s), "count": int(c)} for s, c in zip(starts, counts.tolist(), strict=True)]}
 
 
-def _bucket_units(dates: np.ndarray, interval: str):
+def _bucket_units(dates: np.ndarray, interval: Interval):
     """Integer bucket numbers for the dates, and a function from bucket numbers to their first day."""
     days = dates // _DAY
     if interval == "day":

@@ -11,22 +11,23 @@ from search.index.columns import NO_DATE
 from search.index.schema import news_analyzer
 from search.query import parse as qparse
 from search.query import tree as qtree
-from search.query.answer import _describe
-from search.query.evaluate import Deadline, Evaluator
+from search.query.answer import FacetCount, Result, describe
+from search.query.evaluate import Deadline, Evaluator, date_mask
 from search.query.params import SearchParams
 from search.query.snippets import Highlighter
+from search.query.spelling import suggest
 
 if TYPE_CHECKING:
-    from search.query.engine import _Generation
+    from search.query.engine import Generation
 
-FACET_LIMIT = 20
-FEW_HITS = 3
+FACET_LIMIT = 20  # values listed per facet in an answer
 
 
-class _Run:
-    """The hit set of one query with its filters, and what is derived from it."""
+class HitSet:
+    """Every document one search matches (query, dates and facet filters), and what is derived from it:
+    facet counts, the order of the results, the results themselves, a spelling suggestion."""
 
-    def __init__(self, gen: _Generation, params: SearchParams, parsed: qtree.Parsed, deadline: Deadline):
+    def __init__(self, gen: Generation, params: SearchParams, parsed: qtree.Parsed, deadline: Deadline):
         self.gen = gen
         self.cols = gen.columns
         self.params = params
@@ -44,13 +45,7 @@ class _Run:
     def _date_mask(self, start: int | None, end: int | None) -> np.ndarray | None:
         if start is None and end is None:
             return None
-        dates = self.cols.date
-        mask = dates != NO_DATE
-        if start is not None:
-            mask &= dates >= start
-        if end is not None:
-            mask &= dates <= end
-        return mask
+        return date_mask(self.cols.date, start, end)
 
     def _facet_masks(self, selected: dict[str, list[str]]) -> dict[str, np.ndarray]:
         masks = {}
@@ -60,7 +55,7 @@ class _Run:
         return masks
 
     # -- facets --------------------------------------------------------------------------------
-    def facets(self) -> dict[str, list[dict]]:
+    def facets(self) -> dict[str, list[FacetCount]]:
         """Counts over the entire hit set; a facet with a selection is counted without its own filter."""
         out = {}
         for name in FILTER_FACETS:
@@ -82,7 +77,7 @@ class _Run:
         mask = _all_of([self.text_mask, *others])
         return mask, np.flatnonzero(mask)
 
-    def _years(self, hits: np.ndarray) -> list[dict]:
+    def _years(self, hits: np.ndarray) -> list[FacetCount]:
         years = self.gen.year[hits]
         years = years[years >= 0]
         if not len(years):
@@ -116,10 +111,9 @@ class _Run:
         return hits[keep][order][:k]
 
     # -- results -------------------------------------------------------------------------------
-    def result(self, docnum: int, snippet: bool) -> dict:
+    def result(self, docnum: int, snippet: bool) -> Result:
         stored = self.gen.stored(docnum)
-        out = _describe(stored)
-        out["score"] = round(float(self.score[docnum]), 3)
+        out: Result = {**describe(stored), "score": round(float(self.score[docnum]), 3)}
         if snippet:
             text = stored.get("body") or stored.get("title") or ""
             out["snippet"] = self.highlighter().snippet(text)
@@ -136,20 +130,7 @@ class _Run:
 
     # -- spelling ------------------------------------------------------------------------------
     def suggestion(self, q: str) -> str | None:
-        """A corrected query when a word is unknown to the collection, or when the query finds almost nothing."""
-        speller = self.gen.speller
-        few = len(self.hits) < FEW_HITS
-        fixes = {}
-        for word in dict.fromkeys(w.lower() for w in self.parsed.words if len(w) >= 3):
-            if speller.known(word) or self._in_index(word):
-                fix = speller.correct(word, min_ratio=50) if few else None
-            else:
-                fix = speller.correct(word)
-            if fix:
-                fixes[word] = fix
-        if not fixes:
-            return None
-        return qparse.replace_words(q, fixes)
+        return suggest(q, self.parsed.words, self.gen.speller, self._in_index, len(self.hits))
 
     def _in_index(self, word: str) -> bool:
         analysed = [t.text for t in news_analyzer()(word)]
@@ -173,7 +154,7 @@ def _top_k(primary: np.ndarray, k: int) -> np.ndarray:
     return np.flatnonzero(primary <= kth)
 
 
-def _top(vocab: np.ndarray, counts: np.ndarray, selected: np.ndarray) -> list[dict]:
+def _top(vocab: np.ndarray, counts: np.ndarray, selected: np.ndarray) -> list[FacetCount]:
     """Top values by count (then name); selected values are always listed so they can be unticked."""
     nonzero = np.flatnonzero(counts)
     if len(nonzero) > FACET_LIMIT:

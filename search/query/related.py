@@ -11,17 +11,18 @@ import numpy as np
 from search.index.schema import news_analyzer
 from search.query import parse as qparse
 from search.query import tree as qtree
-from search.query.answer import _describe
+from search.query.answer import Result, describe
 from search.query.evaluate import Deadline, Evaluator
 
 if TYPE_CHECKING:
-    from search.query.engine import _Generation
+    from search.query.engine import Generation
 
 RELATED_TERMS = 25
 ENTITY_BONUS = 2.0
 
 
-def _related(gen: _Generation, docnum: int, limit: int, deadline: Deadline) -> list[dict]:
+def more_like_this(gen: Generation, docnum: int, limit: int, deadline: Deadline) -> list[Result]:
+    """Articles sharing the distinctive words and the entities of ``docnum``; its copies (same hash) left out."""
     stored = gen.stored(docnum)
     cols = gen.columns
     tree = _distinctive_terms(gen, stored)
@@ -31,20 +32,19 @@ def _related(gen: _Generation, docnum: int, limit: int, deadline: Deadline) -> l
     score[cols.hash == cols.hash[docnum]] = 0  # itself and its copies
     candidates = np.flatnonzero(score > 0)
     candidates = candidates[np.argsort(-score[candidates], kind="stable")][: limit * 20]
-    out, seen = [], set()
+    out: list[Result] = []
+    seen = set()
     for doc in candidates.tolist():
         if cols.hash[doc] in seen:
             continue
         seen.add(cols.hash[doc])
-        item = _describe(gen.stored(doc))
-        item["score"] = round(float(score[doc]), 3)
-        out.append(item)
+        out.append({**describe(gen.stored(doc)), "score": round(float(score[doc]), 3)})
         if len(out) >= limit:
             break
     return out
 
 
-def _distinctive_terms(gen: _Generation, stored: dict):
+def _distinctive_terms(gen: Generation, stored: dict) -> qtree.Or | None:
     """An OR query of the article's most distinctive words (tf·idf), as a more-like-this probe."""
     text = f"{stored.get('title') or ''}\n{(stored.get('body') or '')[:20000]}"
     counts = Counter(t.text for t in news_analyzer()(text))
@@ -61,7 +61,7 @@ def _distinctive_terms(gen: _Generation, stored: dict):
     return qtree.Or(tuple(qtree.Term(f, t) for t in terms for f in qparse.TEXT_FIELDS))
 
 
-def _shared_entities(gen: _Generation, docnum: int) -> np.ndarray:
+def _shared_entities(gen: Generation, docnum: int) -> np.ndarray:
     """A bonus per shared person/org/place/topic, rarer values counting more."""
     cols = gen.columns
     bonus = np.zeros(cols.size, np.float32)

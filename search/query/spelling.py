@@ -3,9 +3,34 @@ not the stemmed index terms, so "econimy" becomes "economy", not "economi"."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
+from search.query.parse import replace_words
+
+FEW_HITS = 3  # fewer hits than this and even a known word gets a (much more frequent) alternative
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+
+
+def suggest(q: str, words: list[str], speller: Speller, in_index: Callable[[str], bool], hits: int) -> str | None:
+    """A corrected query when a word is unknown to the collection, or when the query finds almost nothing.
+
+    ``words`` are the plain words the parser found in ``q``; ``in_index`` says whether the index
+    knows a word's analysed terms (a word can be indexed yet missing from the speller's vocabulary).
+    """
+    few = hits < FEW_HITS
+    fixes = {}
+    for word in dict.fromkeys(w.lower() for w in words if len(w) >= 3):
+        if speller.known(word) or in_index(word):
+            fix = speller.correct(word, min_ratio=50) if few else None
+        else:
+            fix = speller.correct(word)
+        if fix:
+            fixes[word] = fix
+    if not fixes:
+        return None
+    return replace_words(q, fixes)
 
 
 class Speller:
