@@ -8,8 +8,7 @@ import numpy as np
 
 from search.facets import FILTER_FACETS
 from search.index.columns import NO_DATE
-from search.index.schema import news_analyzer
-from search.query import parse as qparse
+from search.index.schema import TEXT_FIELDS, news_analyzer
 from search.query import tree as qtree
 from search.query.answer import FacetCount, Result, describe
 from search.query.evaluate import Deadline, Evaluator, date_mask
@@ -121,9 +120,9 @@ class HitSet:
 
     def highlighter(self) -> Highlighter:
         if self._highlighter is None:
-            terms = {t for f, t in qtree.positive_terms(self.parsed.tree) if f in qparse.TEXT_FIELDS}
+            terms = {t for f, t in qtree.positive_terms(self.parsed.tree) if f in TEXT_FIELDS}
             for (fieldname, _), expanded in self.expansions.items():
-                if fieldname in qparse.TEXT_FIELDS:
+                if fieldname in TEXT_FIELDS:
                     terms.update(expanded)
             self._highlighter = Highlighter(terms)
         return self._highlighter

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from search.index.schema import entity_analyzer, news_analyzer
+from search.index.schema import QUERY_FIELDS, TEXT_FIELDS, entity_analyzer, news_analyzer
 from search.query.dates import parse_date_value
 from search.query.errors import QueryError
 from search.query.tree import And, Everything, Node, Not, Or, Parsed, Phrase, Prefix, Term, Wildcard
@@ -22,16 +22,13 @@ from search.query.tree import And, Everything, Node, Not, Or, Parsed, Phrase, Pr
 MAX_QUERY_CHARS = 500
 MAX_CLAUSES = 40
 MIN_PREFIX = 2
-TEXT_FIELDS = ("title", "body")
-ENTITY_FIELDS = ("people", "orgs", "places", "source", "topics", "authors")
 FIELD_ALIASES = {
-    "title": "title", "headline": "title", "body": "body", "text": "body",
-    "people": "people", "person": "people", "orgs": "orgs", "org": "orgs", "organisation": "orgs",
-    "organization": "orgs", "organisations": "orgs", "organizations": "orgs", "places": "places",
-    "place": "places", "source": "source", "topics": "topics", "topic": "topics",
-    "authors": "authors", "author": "authors", "date": "date",
+    **{name: name for name in (*QUERY_FIELDS, "date")},
+    "headline": "title", "text": "body", "person": "people", "org": "orgs", "organisation": "orgs",
+    "organization": "orgs", "organisations": "orgs", "organizations": "orgs", "place": "places",
+    "topic": "topics", "author": "authors",
 }
-FIELD_NAMES = "title, body, people, orgs, places, source, topics, authors, date"
+FIELD_NAMES = ", ".join((*QUERY_FIELDS, "date"))
 
 
 

@@ -20,10 +20,9 @@ from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE
 
 from search.index.columns import Columns
-from search.index.schema import stem
+from search.index.schema import FIELD_WEIGHT, stem
 
 K1, B = 1.2, 0.75
-FIELD_WEIGHT = {"title": 2.0, "body": 1.0}  # on top of the title's index-time field_boost: title hits rank first
 ENTITY_WEIGHT = 0.8
 EXPAND_LIMIT = 64  # terms a prefix/wildcard may expand to (the most frequent are kept)
 EXPAND_SCAN = 5000  # lexicon entries a prefix/wildcard may look at

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from search.index.schema import news_analyzer
-from search.query import parse as qparse
+from search.index.schema import TEXT_FIELDS, news_analyzer
 from search.query import tree as qtree
 from search.query.answer import Result, describe
 from search.query.evaluate import Deadline, Evaluator
@@ -58,7 +57,7 @@ def _distinctive_terms(gen: Generation, stored: dict) -> qtree.Or | None:
     terms = [term for _, term in weighted[:RELATED_TERMS]]
     if not terms:
         return None
-    return qtree.Or(tuple(qtree.Term(f, t) for t in terms for f in qparse.TEXT_FIELDS))
+    return qtree.Or(tuple(qtree.Term(f, t) for t in terms for f in TEXT_FIELDS))
 
 
 def _shared_entities(gen: Generation, docnum: int) -> np.ndarray:

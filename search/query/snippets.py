@@ -15,11 +15,10 @@ import itertools
 import re
 from collections.abc import Iterable
 
-from search.index.schema import stem
+from search.index.schema import WORD_RE, stem
 
 SNIPPET_CHARS = 220
 MAX_MARKS = 400
-_WORD_RE = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)
 
 
 class Highlighter:
@@ -52,7 +51,7 @@ class Highlighter:
 
     def _marks(self, text: str) -> list[tuple[int, int, str]]:
         """Positions of matching words: each distinct word is judged once, then one regex finds them all."""
-        hits = {word for word in set(_WORD_RE.findall(text)) if self.matches(word)}
+        hits = {word for word in set(WORD_RE.findall(text)) if self.matches(word)}
         if not hits:
             return []
         alternatives = "|".join(re.escape(w) for w in sorted(hits, key=len, reverse=True))
