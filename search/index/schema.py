@@ -107,8 +107,8 @@ def text_field(analyzer, stored: bool = False, field_boost: float = 1.0) -> fiel
     return field
 
 
-def news_analyzer(stemming: bool = True):
-    return NewsTokenizer(stemming=stemming)
+def news_analyzer():
+    return NewsTokenizer()
 
 
 def entity_analyzer():

@@ -5,7 +5,6 @@ The names callers outside the stage use are re-exported here; each is owned by o
 
 from search.query.engine import SearchEngine
 from search.query.errors import QueryError
-from search.query.histogram import histogram
 from search.query.params import MAX_PAGE, SearchParams
 
-__all__ = ["MAX_PAGE", "QueryError", "SearchEngine", "SearchParams", "histogram"]
+__all__ = ["MAX_PAGE", "QueryError", "SearchEngine", "SearchParams"]

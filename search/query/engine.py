@@ -36,7 +36,6 @@ from search.query.spelling import Speller
 __all__ = ["SearchEngine"]
 
 RETIRE_AFTER_S = 120.0  # a replaced generation stays open this long for queries in flight
-_INT64_MAX = np.iinfo(np.int64).max
 
 
 # -- one generation -------------------------------------------------------------------------------
@@ -44,7 +43,6 @@ class Generation:
     """Everything opened once per live generation: reader, columns, posting cache, speller."""
 
     def __init__(self, path: Path, link: str):
-        self.path = path
         self.link = link
         self.number = IndexHome.number_of(path)
         self.lock = threading.RLock()

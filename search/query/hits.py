@@ -31,7 +31,6 @@ class HitSet:
         self.cols = gen.columns
         self.params = params
         self.parsed = parsed
-        self.deadline = deadline
         evaluator = Evaluator(gen.postings, deadline)
         self.text_mask, self.score = evaluator.run(parsed.tree)
         self.expansions = evaluator.expansions
@@ -62,7 +61,7 @@ class HitSet:
             facet = self.cols.facets[name]
             counts = facet.count(hits, mask)
             out[name] = _top(facet.vocab, counts, facet.ids_for(getattr(self.params, name)))
-        mask, hits = self._without("date")
+        _, hits = self._without("date")
         out["year"] = self._years(hits)
         return out
 

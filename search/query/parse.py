@@ -46,10 +46,9 @@ _FIELD_RE = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
 
 @dataclass
 class _Tok:
-    kind: str  # open, close, phrase, word, and, or, not, field, daterange
+    kind: str  # open, close, phrase, word, and, or, not, field, dash
     text: str = ""
     field: str | None = None
-    negated: bool = False
 
 
 def tokenize(q: str) -> list[_Tok]:
@@ -212,7 +211,7 @@ class _Parser:
 
     def phrase(self, text: str, fieldname: str | None) -> Node | None:
         fields = (fieldname,) if fieldname else TEXT_FIELDS
-        nodes = [n for n in (_analysed(text, f, as_phrase=True) for f in fields) if n is not None]
+        nodes = [n for n in (_analysed(text, f) for f in fields) if n is not None]
         if fieldname is None and nodes:
             self.words.extend(_plain_words(text))
         return _combine(Or, nodes) if nodes else None
@@ -221,7 +220,7 @@ class _Parser:
         if "*" in text or "?" in text:
             return self.wildcard(text, fieldname)
         fields = (fieldname,) if fieldname else TEXT_FIELDS
-        nodes = [n for n in (_analysed(text, f, as_phrase=False) for f in fields) if n is not None]
+        nodes = [n for n in (_analysed(text, f) for f in fields) if n is not None]
         if fieldname is None and nodes:
             self.words.extend(_plain_words(text))
         return _combine(Or, nodes) if nodes else None
@@ -253,7 +252,7 @@ def _combine(kind: type[And | Or], items: list[Node | None]) -> Node | None:
 _ANALYZERS = {"text": news_analyzer(), "entity": entity_analyzer()}
 
 
-def _analysed(text: str, fieldname: str, as_phrase: bool) -> Term | Phrase | None:
+def _analysed(text: str, fieldname: str) -> Term | Phrase | None:
     """The field's own analysis of a word or phrase: one term, a phrase of terms, or nothing (stop words)."""
     analyzer = _ANALYZERS["text" if fieldname in TEXT_FIELDS else "entity"]
     tokens = [(t.pos, t.text) for t in analyzer(text, positions=True)]

@@ -22,21 +22,21 @@ MAX_MARKS = 400
 
 
 class Highlighter:
-    """Knows which surface words match the searched terms (by stem, by prefix, or by exact expansion)."""
+    """Knows which surface words match the searched terms: by stem, or exactly (prefix and wildcard
+    expansions are index terms, so "harb*" marks the words whose stem it expanded to)."""
 
-    def __init__(self, terms: Iterable[str], prefixes: Iterable[str] = ()):
+    def __init__(self, terms: Iterable[str]):
         self.terms = set(terms)
-        self.prefixes = tuple(prefixes)
         self._seen: dict[str, bool] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.terms or self.prefixes)
+        return bool(self.terms)
 
     def matches(self, word: str) -> bool:
         known = self._seen.get(word)
         if known is None:
             lowered = word.lower()
-            known = stem(lowered) in self.terms or lowered in self.terms or lowered.startswith(self.prefixes)
+            known = stem(lowered) in self.terms or lowered in self.terms
             self._seen[word] = known
         return known
 
