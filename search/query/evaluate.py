@@ -103,6 +103,7 @@ class Evaluator:
             other, other_score = self.node(item)
             mask = other if mask is None else mask & other
             score = _add(score, other_score)
+        assert mask is not None  # the parser never makes an empty And
         if score is not None:
             score = np.where(mask, score, np.float32(0))  # a failed And must not lend its score to an outer Or
         return mask, score
@@ -113,6 +114,7 @@ class Evaluator:
             other, other_score = self.node(item)
             mask = other if mask is None else mask | other
             score = _add(score, other_score)
+        assert mask is not None  # the parser never makes an empty Or
         return mask, score
 
     def _expanded(self, fieldname: str, literal: str, pattern: str | None) -> Matched:

@@ -69,7 +69,7 @@ class HitSet:
         own = self.date_mask if name == "date" else self.facet_masks.get(name)
         if own is None:
             return self.mask, self.hits
-        others = [m for key, m in self.facet_masks.items() if key != name]
+        others: list[np.ndarray | None] = [m for key, m in self.facet_masks.items() if key != name]
         if name != "date":
             others.append(self.date_mask)
         mask = _all_of([self.text_mask, *others])

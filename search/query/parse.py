@@ -12,6 +12,7 @@ bounded here (term count, prefix length) before any index work starts.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from search.index.schema import QUERY_FIELDS, TEXT_FIELDS, entity_analyzer, news_analyzer
@@ -236,7 +237,7 @@ class _Parser:
         return _combine(Or, [Wildcard(f, pattern) for f in fields])
 
 
-def _combine(kind: type[And | Or], items: list[Node | None]) -> Node | None:
+def _combine(kind: type[And | Or], items: Sequence[Node | None]) -> Node | None:
     """Drop empty parts (stop words); a group of one is that one."""
     present = [i for i in items if i is not None]
     if not present:

@@ -59,7 +59,7 @@ class Speller:
 
     def _distance2(self, word: str) -> list[str]:
         index = self._delete_index()
-        found = set()
+        found: set[str] = set()
         for variant in {word, *_deletes1(word)}:
             found.update(index.get(variant, ()))
         return [w for w in found if _distance(word, w) <= 2]
