@@ -1,11 +1,6 @@
-"""Highlighted snippets and spelling suggestions.
-
-Snippets: the best window of the text (most distinct query terms), with every
-word whose *stem* was searched wrapped in ``<mark>``; everything else is
-HTML-escaped, so article text can never inject markup.
-
-Suggestions come from the collection's own surface words (``columns.spell_words``),
-not the stemmed index terms, so "econimy" becomes "economy", not "economi".
+"""Highlighted snippets: the best window of the text (most distinct query terms), with every
+word whose *stem* was searched wrapped in ``<mark>``; everything else is HTML-escaped, so
+article text can never inject markup. A word is what the indexer calls one (``schema.WORD_RE``).
 """
 
 from __future__ import annotations
