@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from search.ingest.formats.feed import looks_like_feed, read_feed
-from search.ingest.formats.html import fragment_text, looks_like_html, read_html, split_authors
+from search.ingest.formats.html import looks_like_html, read_html
 from search.ingest.formats.urls import canonical_url
+from search.ingest.text import fragment_text, split_authors
 from search.model import Article, Rejected
 
 WEB = Path(__file__).parent / "data" / "web"
@@ -372,7 +373,7 @@ def test_split_authors(byline, names):
 
 
 def test_partial_dates_are_never_completed_from_today():
-    from search.ingest.formats.html import parse_date
+    from search.ingest.formats.pagedates import parse_date
 
     assert parse_date("September 2025") == datetime(2025, 9, 1, tzinfo=UTC)
     assert parse_date("14:30") is None
