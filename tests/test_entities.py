@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from search.ingest import entities
-from search.ingest.entities import EntityExtractor, canonicalise, clean_entity
+from search.ingest.entities import EntityExtractor, canonicalise, clean_entity, extract
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_2a19419ffac14254.txt"
 if not SEED.exists():
@@ -118,14 +117,14 @@ def test_cache_is_keyed_by_model_tag(tmp_path, monkeypatch):
     cache = tmp_path / "c.sqlite"
     with EntityExtractor(cache) as ex:
         list(ex.extract_many([("h", "t")]))
-    monkeypatch.setattr(entities, "CACHE_FORMAT", "other")
+    monkeypatch.setattr(extract, "CACHE_FORMAT", "other")
     with EntityExtractor(cache) as ex:
         list(ex.extract_many([("h", "t")]))
     assert calls == [1, 1]
 
 
 def test_results_stream_in_order_across_chunks(tmp_path, monkeypatch):
-    monkeypatch.setattr(entities, "CHUNK", 3)
+    monkeypatch.setattr(extract, "CHUNK", 3)
 
     def run(self, texts):
         return [[(t, "PERSON")] for t in texts]
@@ -148,9 +147,9 @@ def test_unusable_cache_file_is_left_alone(tmp_path, monkeypatch, capsys):
 
 
 def test_fallback_when_model_is_missing(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(entities, "MODEL_NAME", "no_such_model_for_newsearch")
-    monkeypatch.setattr(entities, "_MODELS", {})
-    monkeypatch.setattr(entities, "_WARNED", set())
+    monkeypatch.setattr(extract, "MODEL_NAME", "no_such_model_for_newsearch")
+    monkeypatch.setattr(extract, "_MODELS", {})
+    monkeypatch.setattr(extract, "_WARNED", set())
     ex = EntityExtractor(tmp_path / "c.sqlite")
     out = list(ex.extract_many([("a", "Vladimir Putin met Donald Trump."), ("b", "Nato")]))
     out += list(ex.extract_many([("c", "More text")]))
