@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 
 import feedparser
 
+from search.dates import parse_date_lenient
 from search.ingest.decode import HEAD_BYTES, decode_html, head_text, skip_prolog
-from search.ingest.formats.pagedates import parse_date
 from search.ingest.formats.urls import absolute_url, canonical_url, hostname
 from search.ingest.text import fragment_text, plain_paragraphs, split_authors, squash
 from search.model import Article, Rejected
@@ -114,7 +114,7 @@ def _date(entry: dict) -> datetime | None:
         parsed, raw = dict.get(entry, f"{key}_parsed"), dict.get(entry, key)
         if parsed:
             return datetime(*parsed[:6], tzinfo=UTC)
-        if raw and (when := parse_date(raw)):
+        if raw and (when := parse_date_lenient(raw)):
             return when
     return None
 

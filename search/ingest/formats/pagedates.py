@@ -11,47 +11,15 @@ import copy
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
-from dateutil import parser as dateparser
 from htmldate import find_date
 
+from search.dates import TZINFOS, parse_date_lenient
 from search.ingest.formats.pagemeta import PageMeta, near_headline_lines
-from search.ingest.text import squash
 
-MIN_YEAR = 1900
-
-_TZINFOS = {"UTC": 0, "GMT": 0, "Z": 0, "BST": 3600, "CET": 3600, "CEST": 7200, "EET": 7200, "EEST": 10800,
-            "EST": -18000, "EDT": -14400, "CST": -21600, "CDT": -18000, "MST": -25200, "MDT": -21600,
-            "PST": -28800, "PDT": -25200, "IST": 19800, "JST": 32400, "AEST": 36000, "AEDT": 39600}
 _PUBLISHED_META = ("article:published_time", "og:published_time", "article:published", "datepublished",
                    "publishdate", "pubdate", "publish-date", "publish_date", "date", "dc.date.issued",
                    "dcterms.issued", "dc.date", "dcterms.date", "dcterms.created", "sailthru.date",
                    "parsely-pub-date", "cxenseparse:recs:publishtime", "originalpublicationdate")
-
-
-_YEAR_RE = re.compile(r"(?<!\d)(?:1[89]\d\d|2[01]\d\d)")
-_EPOCH_RE = re.compile(r"^\d{10}(?:\d{3})?$")
-_NO_DAY = datetime(2000, 1, 1)  # fills missing parts; dateutil's own default would be today
-
-
-def parse_date(value: str) -> datetime | None:
-    """Any date string → aware UTC datetime, or None.
-
-    Naive times are taken as UTC, a bare date as that day, a month as its
-    first day.  A value without a year is no date at all: missing parts are
-    never filled in from today.
-    """
-    value = squash(str(value or ""))
-    if _EPOCH_RE.match(value):
-        return datetime.fromtimestamp(int(value[:10]), UTC)
-    if not _YEAR_RE.search(value) and not re.match(r"^\d{8}", value):
-        return None
-    try:
-        parsed = dateparser.parse(value, tzinfos=_TZINFOS, default=_NO_DAY)
-    except (ValueError, OverflowError, TypeError):
-        return None
-    if parsed is None or parsed.year < MIN_YEAR:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _metadata_date(meta: PageMeta, tree) -> datetime | None:
@@ -61,7 +29,7 @@ def _metadata_date(meta: PageMeta, tree) -> datetime | None:
     candidates += tree.xpath('//*[@itemprop="datePublished"]/@datetime|//*[@itemprop="datePublished"]/@content')
     candidates += tree.xpath("//time[@pubdate]/@datetime")
     for value in candidates:
-        if isinstance(value, str) and (when := parse_date(value)):
+        if isinstance(value, str) and (when := parse_date_lenient(value)):
             return when
     return None
 
@@ -88,14 +56,14 @@ def _clock(day: datetime, line: str) -> datetime | None:
     """``day`` at the time of day the line gives, if it also names a known zone ("11:52 PM EDT")."""
     match = _CLOCK_RE.search(line)
     zone = (match.group(4) or "").upper() if match else ""
-    if zone not in _TZINFOS:
+    if zone not in TZINFOS:
         return None
     hour, minute = int(match.group(1)), int(match.group(2))
     half = (match.group(3) or "").lower().replace(".", "")
     hour = hour % 12 + 12 if half == "pm" else hour % 12 if half == "am" else hour
     if hour > 23 or minute > 59:
         return None
-    local = day.replace(hour=hour, minute=minute, second=0, tzinfo=timezone(timedelta(seconds=_TZINFOS[zone])))
+    local = day.replace(hour=hour, minute=minute, second=0, tzinfo=timezone(timedelta(seconds=TZINFOS[zone])))
     return local.astimezone(UTC)
 
 
@@ -107,7 +75,7 @@ def _dateline(tree) -> tuple[datetime, bool] | None:
     lines = [line for line in near_headline_lines(tree) if len(line) <= 160 and _DATELINE_RE.search(line)]
     lines.sort(key=lambda line: (not _PUBLISHED_WORD_RE.search(line), bool(_UPDATED_WORD_RE.search(line))))
     for line in lines:
-        day = parse_date(_DATELINE_RE.search(line).group(0).replace(".", ""))
+        day = parse_date_lenient(_DATELINE_RE.search(line).group(0).replace(".", ""))
         if day is None:
             continue
         day = day.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -120,7 +88,7 @@ def _htmldate(tree, url: str, page: str) -> datetime | None:
     """htmldate restricted to page evidence (no free-text trawl, no copyright-year guess)."""
     found = find_date(copy.deepcopy(tree), extensive_search=False, original_date=True, url=url or None,
                       min_date="1995-01-01")
-    when = parse_date(found) if found else None
+    when = parse_date_lenient(found) if found else None
     if when is None:
         return None
     if (when.month, when.day) == (1, 1) and any(int(y) == when.year for y in _COPYRIGHT_RE.findall(page)):
