@@ -11,13 +11,11 @@ import hashlib
 import re
 import unicodedata
 
+from search.ingest.text import drop_controls, squash
 from search.model import LIST_FIELDS, Article
 
 TITLE_MAX = 110
 
-# C0/C1 control characters except tab and newline; also DEL and zero-width junk.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\ufeff]")
-_SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES_RE = re.compile(r"\n\s*\n+")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"”’')]?\s+(?=[\"“‘(]?[A-Z0-9])")
 
@@ -25,14 +23,8 @@ _SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"”’')]?\s+(?=[\"“‘(]?[A-Z0-9
 def clean_text(text: str) -> str:
     """Drop control characters and collapse runs of spaces, keeping paragraph breaks."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _CONTROL_RE.sub(" ", text)
-    paragraphs = (" ".join(_SPACES_RE.sub(" ", p).split()) for p in _BLANK_LINES_RE.split(text))
+    paragraphs = (squash(p) for p in _BLANK_LINES_RE.split(drop_controls(text)))
     return "\n\n".join(p for p in paragraphs if p)
-
-
-def clean_line(text: str) -> str:
-    """One-line value (title, entity name, source): no controls, single spaces."""
-    return " ".join(_CONTROL_RE.sub(" ", text).split())
 
 
 def paragraphs(text: str) -> list[str]:
@@ -63,7 +55,7 @@ def clean_values(values) -> list[str]:
     for value in values or ():
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             continue
-        value = clean_line(str(value))[:200]
+        value = squash(str(value))[:200]
         if value and value.casefold() not in seen:
             seen.add(value.casefold())
             out.append(value)
@@ -72,7 +64,7 @@ def clean_values(values) -> list[str]:
 
 def safe_id(value: str) -> str:
     """An id usable in a URL path segment; a URL given as id becomes a short stable hash of it."""
-    value = clean_line(str(value))
+    value = squash(str(value))
     if "://" in value or len(value) > 120:
         return "u" + hashlib.blake2b(value.encode("utf-8"), digest_size=10).hexdigest()
     return re.sub(r"[^A-Za-z0-9._:@~-]+", "-", value).strip("-")
@@ -81,15 +73,15 @@ def safe_id(value: str) -> str:
 def normalise(article: Article) -> Article:
     """Clean text and lists, derive a title, give the article its identity."""
     body = clean_text(article.body)
-    title = clean_line(article.title) or derive_title(body)
+    title = squash(article.title) or derive_title(body)
     lists = {name: clean_values(getattr(article, name)) for name in LIST_FIELDS}
     digest = content_hash(title, body)
     article_id = safe_id(article.id) if article.id else ""
     return article.replace(
         body=body,
         title=title,
-        source=clean_line(article.source)[:200],
-        url=clean_line(article.url)[:2000],
+        source=squash(article.source)[:200],
+        url=squash(article.url)[:2000],
         id=article_id or digest,
         content_hash=digest,
         **lists,

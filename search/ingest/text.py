@@ -1,4 +1,4 @@
-"""Text helpers for readers: whitespace squashing, HTML fragments to paragraphs, bylines to names."""
+"""Text helpers: the one whitespace squasher, HTML fragments to paragraphs, bylines to names."""
 
 from __future__ import annotations
 
@@ -16,12 +16,18 @@ _BLOCK_TAGS = frozenset(
 )
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "svg", "figcaption", "button",
               "form", "nav", "template", "video", "audio", "picture", "img")
-_SPACE_RE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+# C0/C1 control characters except tab and newline; also DEL and zero-width junk.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\ufeff]")
+
+
+def drop_controls(text: str) -> str:
+    """Control characters and zero-width junk become spaces; tabs and newlines stay."""
+    return _CONTROL_RE.sub(" ", text)
 
 
 def squash(text: str) -> str:
-    """Collapse runs of whitespace inside one paragraph."""
-    return _SPACE_RE.sub(" ", text.replace("\n", " ")).strip()
+    """One line of text: controls dropped, every run of whitespace (newlines too) one space, no edges."""
+    return " ".join(drop_controls(text).split())
 
 
 def _blocks(element, out: list[str], buf: list[str]) -> None:
