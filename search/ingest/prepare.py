@@ -15,13 +15,6 @@ from search.model import Article, Rejected
 CLEANUP_FORMATS = {"seedtext"}  # formats whose text carries page furniture
 
 
-def early_normalise(item: Article | Rejected) -> Article | Rejected:
-    """Normalise in the worker unless the article must first be compared with its peers."""
-    if isinstance(item, Article) and item.format not in CLEANUP_FORMATS:
-        return normalise(item)
-    return item
-
-
 def cleanup_group(article: Article) -> str:
     """Articles of one source share furniture; without a source, the folder stands for it."""
     return article.source or str(Path(article.path).parent)
@@ -30,7 +23,11 @@ def cleanup_group(article: Article) -> str:
 def prepare(
     articles: list[Article], repeated: RepeatedParagraphs, rejected: list[Rejected]
 ) -> list[Article]:
-    """Strip boilerplate where the format needs it (counting repeats first), then normalise."""
+    """Strip boilerplate where the format needs it (counting repeats first), then normalise every article.
+
+    The one place articles are normalised: a title derived from the text and
+    the content hash must see the text after boilerplate is gone.
+    """
     staged = []
     for article in articles:
         if article.format in CLEANUP_FORMATS:
@@ -45,6 +42,6 @@ def prepare(
                 rejected.append(Rejected(article.path, article.line, "no article text left after boilerplate"))
                 continue
             captions = [p for p in paragraphs(article.body) if is_caption(p)]
-            article = normalise(article.replace(body="\n\n".join(kept), captions=captions))
-        out.append(article)
+            article = article.replace(body="\n\n".join(kept), captions=captions)
+        out.append(normalise(article))
     return out

@@ -17,7 +17,6 @@ from pathlib import Path
 from search.ingest.formats.jsonl import looks_like_jsonl, read_jsonl
 from search.ingest.formats.reuters import looks_like_reuters, read_reuters
 from search.ingest.formats.seedtext import looks_like_seed_text, read_seed_text
-from search.ingest.prepare import early_normalise
 from search.model import Article, Rejected
 
 MAX_FILE_BYTES = 1024 * 1024 * 1024  # decompressed; beyond this a file is refused
@@ -170,7 +169,7 @@ def read_one(path: Path) -> FileRecord:
         raw_digest = _file_digest(path)
     except OSError as exc:
         return FileRecord(str(path), 0, 0, "", [Rejected(str(path), 0, exc.strerror or str(exc))])
-    items = [early_normalise(item) for item in read_file(path)]
+    items = list(read_file(path))
     return FileRecord(str(path), stat.st_size, stat.st_mtime_ns, raw_digest, items)
 
 
