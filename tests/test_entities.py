@@ -93,6 +93,7 @@ def _fake_runner(calls: list[int]):
     return run
 
 
+@pytest.mark.model  # the cache is keyed by the installed model's version
 def test_second_run_is_served_from_cache(tmp_path, monkeypatch):
     calls: list[int] = []
     monkeypatch.setattr(EntityExtractor, "_run_model", _fake_runner(calls))
@@ -136,6 +137,7 @@ def test_results_stream_in_order_across_chunks(tmp_path, monkeypatch):
     assert out == [[n] for n in names]
 
 
+@pytest.mark.model  # the cache is keyed by the installed model's version
 def test_unusable_cache_file_is_left_alone(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(EntityExtractor, "_run_model", _fake_runner([]))
     bad = tmp_path / "cache.sqlite"
@@ -159,6 +161,7 @@ def test_fallback_when_model_is_missing(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().err.count("warning") == 1
 
 
+@pytest.mark.model  # the cache is keyed by the installed model's version
 def test_cache_rows_written_in_committed_transactions(tmp_path, monkeypatch):
     monkeypatch.setattr(EntityExtractor, "_run_model", _fake_runner([]))
     cache = tmp_path / "c.sqlite"
@@ -174,6 +177,7 @@ def test_cache_rows_written_in_committed_transactions(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.model
 @pytest.mark.skipif(not SEED.exists(), reason="shared seed article not present")
 def test_seed_article_people_orgs_places(tmp_path):
     text = SEED.read_text(encoding="utf-8").replace(" date 2025-09-05", "", 1)
