@@ -118,14 +118,11 @@ def _reader(name: str) -> Reader:
     }[name]
 
 
-def read_file(path: Path, data: bytes | None = None) -> Iterator[Article | Rejected]:
+def read_file(path: Path) -> Iterator[Article | Rejected]:
     """All articles of one file, and a Rejected for each bad record (or for the whole file)."""
     shown = str(path)
     try:
-        if data is None:
-            data, warning = load_bytes(path)
-        else:
-            warning = None
+        data, warning = load_bytes(path)
     except (OSError, FileError) as exc:
         yield Rejected(shown, 0, getattr(exc, "strerror", None) or str(exc))
         return

@@ -66,17 +66,16 @@ def _load_model(name: str):
     return _MODELS[name]
 
 
-def model_tag(name: str | None = None) -> str | None:
+def model_tag() -> str | None:
     """Cache-key prefix naming model, spaCy and text cap; None if the model is not installed.
 
     Read from package metadata so an all-hits run never imports spaCy.
     """
-    name = name or MODEL_NAME
     try:
-        versions = f"{metadata.version(name)}/spacy-{metadata.version('spacy')}"
+        versions = f"{metadata.version(MODEL_NAME)}/spacy-{metadata.version('spacy')}"
     except metadata.PackageNotFoundError:
         return None
-    return f"{name}-{versions}/max{MAX_CHARS}/{CACHE_FORMAT}"
+    return f"{MODEL_NAME}-{versions}/max{MAX_CHARS}/{CACHE_FORMAT}"
 
 
 def clip(text: str, limit: int = MAX_CHARS) -> str:
