@@ -1,6 +1,7 @@
 """Build stage: the rebuild and update runs, from source folders to a published generation.
 
-    files → read (parallel) → clean + boilerplate → dedupe → entities → index → publish
+    read (ingest.read, parallel) → prepare (ingest.prepare: boilerplate, normalise) → dedupe (ingest.dedupe)
+    → entities (ingest.entities.annotate) → write (index.writer, state) → publish (index.generations)
 
 Every run holds the index lock, writes into a private work directory and
 only then swaps it live, so a failed or killed run leaves the live index as
@@ -51,7 +52,6 @@ class RunReport:
         )
 
 
-# -- runs ------------------------------------------------------------------------------------
 @dataclass
 class BuildOptions:
     force: bool = False

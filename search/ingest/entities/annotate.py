@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 from search.facets import ENTITY_FIELDS
+from search.ingest.entities.extract import EntityExtractor
 from search.model import Article
 
 
@@ -19,8 +20,6 @@ def add_entities(articles: list[Article], cache_path: Path, with_extraction: boo
     todo = [i for i, a in enumerate(articles) if not set(ENTITY_FIELDS) <= a.given]
     if not todo or not with_extraction:
         return articles
-    from search.ingest.entities.extract import EntityExtractor
-
     extractor = EntityExtractor(cache_path=cache_path)
     try:
         texts = (entity_text(articles[i]) for i in todo)
