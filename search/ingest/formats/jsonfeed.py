@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 
-from search.ingest.formats.html import fragment_text, plain_paragraphs, split_authors, squash
+from search.dates import parse_date_lenient
 from search.ingest.formats.urls import absolute_url, canonical_url, hostname
+from search.ingest.text import fragment_text, plain_paragraphs, split_authors, squash
 from search.model import Article, Rejected
 
 FORMAT = "jsonfeed"
@@ -54,9 +55,7 @@ def _date(value) -> datetime | None:
     try:
         return datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        from search.ingest.formats.html import parse_date  # lenient fallback for sloppy feeds
-
-        return parse_date(value)
+        return parse_date_lenient(value)  # sloppy feeds
 
 
 def _authors(item: dict, feed: dict) -> list[str]:
