@@ -85,8 +85,9 @@ def test_news_page_keeps_story_and_drops_furniture():
     assert article.id == article.url
     assert article.source == "The Daily Courier"
     paragraphs = article.body.split("\n\n")
-    assert len(paragraphs) == 6
-    assert paragraphs[0].startswith("DRESDEN, Germany — Trams rolled across the Carola bridge")
+    assert len(paragraphs) == 7  # the standfirst is the publisher's own summary: story text
+    assert paragraphs[0].startswith("Engineers replaced every corroded tendon")
+    assert paragraphs[1].startswith("DRESDEN, Germany — Trams rolled across the Carola bridge")
     for junk in ("cookies", "Share on", "Copy link", "Photograph:", "Related stories", "Advertisement",
                  "Buy cheap flights", "Home", "Subscribe", "newsletter", "All rights reserved"):
         assert junk not in article.body

@@ -27,6 +27,23 @@ def head_text(head: bytes) -> str:
     return head.decode("utf-8", "ignore").lstrip("\ufeff")
 
 
+_ENCODING_DECL_RE = re.compile(
+    r"""(<\?xml[^>]*?encoding\s*=\s*["']|<meta[^>]+charset\s*=\s*["']?\s*)utf-?(?:16|32)[\w-]*""", re.I)
+
+
+def transcode_bom(data: bytes) -> bytes:
+    """A UTF-16/32 file with a byte-order mark as UTF-8 bytes, its declaration saying so; other bytes as they are.
+
+    Every reader and detector then sees one 8-bit encoding (their zero bytes
+    made UTF-16 pages and feeds look binary).
+    """
+    for bom, encoding in _BOMS[1:]:
+        if data.startswith(bom):
+            text = data[len(bom):].decode(encoding, "replace")
+            return _ENCODING_DECL_RE.sub(r"\1utf-8", text, count=2).encode("utf-8")
+    return data
+
+
 def skip_prolog(text: str) -> int:
     """Offset of the first thing after XML declarations, processing instructions and comments."""
     pos = 0

@@ -14,6 +14,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from search.ingest.decode import head_text, skip_prolog, transcode_bom
+from search.ingest.formats.jsonfeed import looks_like_jsonfeed, read_jsonfeed
 from search.ingest.formats.jsonl import looks_like_jsonl, read_jsonl
 from search.ingest.formats.reuters import looks_like_reuters, read_reuters
 from search.ingest.formats.seedtext import looks_like_seed_text, read_seed_text
@@ -22,7 +24,7 @@ from search.model import Article, Rejected
 MAX_FILE_BYTES = 1024 * 1024 * 1024  # decompressed; beyond this a file is refused
 MAX_SINGLE_ARTICLE_BYTES = 5 * 1024 * 1024  # a one-article file (text, html) larger than this is refused
 _GZIP_MAGIC = b"\x1f\x8b"
-_MULTI_RECORD_FORMATS = {"jsonl", "reuters", "feed"}
+_MULTI_RECORD_FORMATS = {"jsonl", "reuters", "feed", "jsonfeed", "warc"}
 
 Reader = Callable[[str, bytes], Iterable[Article | Rejected]]
 Progress = Callable[[Iterable, int], Iterable]  # wraps an iterable of known length (a bar on a terminal)
@@ -68,22 +70,34 @@ def load_bytes(path: Path) -> tuple[bytes, str | None]:
 
 
 def _gunzip(data: bytes) -> tuple[bytes, str | None]:
-    """Decompress, keeping what a truncated or corrupt stream still yields."""
-    inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-    try:
-        out = inflater.decompress(data, MAX_FILE_BYTES + 1)
-    except zlib.error as exc:
-        raise FileError(f"corrupt gzip data ({exc})") from exc
-    if len(out) > MAX_FILE_BYTES:
-        raise FileError(f"decompresses to more than {MAX_FILE_BYTES:,} bytes")
-    if not inflater.eof:
-        return out, f"truncated gzip stream; read the first {len(out):,} bytes"
-    return out, None
+    """Decompress every gzip member (a .warc.gz is one per record), keeping what a cut or corrupt stream yields."""
+    parts: list[bytes] = []
+    size = 0
+    while data:
+        inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+        try:
+            out = inflater.decompress(data, MAX_FILE_BYTES + 1 - size)
+        except zlib.error as exc:
+            if not parts:
+                raise FileError(f"corrupt gzip data ({exc})") from exc
+            return b"".join(parts), f"corrupt gzip member after {size:,} bytes ({exc}); read what came before"
+        parts.append(out)
+        size += len(out)
+        if size > MAX_FILE_BYTES:
+            raise FileError(f"decompresses to more than {MAX_FILE_BYTES:,} bytes")
+        if not inflater.eof:
+            return b"".join(parts), f"truncated gzip stream; read the first {size:,} bytes"
+        data = inflater.unused_data if inflater.unused_data.startswith(_GZIP_MAGIC) else b""
+    return b"".join(parts), None
 
 
 def detect_format(data: bytes) -> str | None:
     """Name of the reader for these bytes, judged by content (extensions lie)."""
+    from search.ingest.formats.warc import looks_like_warc  # imports the page reader: only when detecting
+
     head = data[:8192]
+    if looks_like_warc(head):  # before the binary test: a crawl holds images too
+        return "warc"
     if b"\x00" in head:
         return None
     for name, looks_like in _detectors():
@@ -101,6 +115,7 @@ def _detectors() -> list[tuple[str, Callable[[bytes], bool]]]:
         ("seedtext", looks_like_seed_text),
         ("feed", looks_like_feed),
         ("html", looks_like_html),
+        ("jsonfeed", looks_like_jsonfeed),
         ("jsonl", looks_like_jsonl),
     ]
 
@@ -108,14 +123,27 @@ def _detectors() -> list[tuple[str, Callable[[bytes], bool]]]:
 def _reader(name: str) -> Reader:
     from search.ingest.formats.feed import read_feed
     from search.ingest.formats.html import read_html
+    from search.ingest.formats.warc import read_warc
 
     return {
         "reuters": read_reuters,
         "seedtext": read_seed_text,
         "feed": read_feed,
         "html": read_html,
+        "jsonfeed": read_jsonfeed,
         "jsonl": read_jsonl,
+        "warc": read_warc,
     }[name]
+
+
+def unknown_format_reason(data: bytes) -> str:
+    """Why no reader takes these bytes, as plainly as the bytes allow."""
+    text = head_text(data[:8192])
+    if not text[skip_prolog(text):].strip() and "\x00" not in text:
+        return "no content: the file holds only comments or an XML declaration"
+    if b"\x00" in data[:8192]:
+        return "binary file (not seed text, JSONL, Reuters SGML, RSS/Atom/JSON feed, HTML or WARC)"
+    return "unknown format (not seed text, JSONL, Reuters SGML, RSS/Atom/JSON feed, HTML or WARC)"
 
 
 def read_file(path: Path) -> Iterator[Article | Rejected]:
@@ -131,9 +159,10 @@ def read_file(path: Path) -> Iterator[Article | Rejected]:
     if not data.strip():
         yield Rejected(shown, 0, "empty file")
         return
+    data = transcode_bom(data)
     name = detect_format(data)
     if name is None:
-        yield Rejected(shown, 0, "binary file or unknown format (not seed text, JSONL, Reuters SGML, feed or HTML)")
+        yield Rejected(shown, 0, unknown_format_reason(data))
         return
     if name not in _MULTI_RECORD_FORMATS and len(data) > MAX_SINGLE_ARTICLE_BYTES:
         yield Rejected(shown, 1, f"article too large ({len(data):,} bytes > {MAX_SINGLE_ARTICLE_BYTES:,})")

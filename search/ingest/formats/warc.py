@@ -81,11 +81,7 @@ def _page(record, payload: bytes, path: str, number: int, reader: PageReader) ->
         yield item.replace(url=url, id=item.id or url, line=number, format=FORMAT)
 
 
-def _read_page(path: str, data: bytes, url: str = "") -> Iterable[Article | Rejected]:
-    return read_html(path, data)
-
-
-def read_warc(path: str, data: bytes, reader: PageReader = _read_page) -> Iterator[Article | Rejected]:
+def read_warc(path: str, data: bytes, reader: PageReader = read_html) -> Iterator[Article | Rejected]:
     """Every HTML page of a WARC file as an Article; broken records and unusable pages as Rejected."""
     stream = io.BytesIO(data)
     records = ArchiveIterator(stream, arc2warc=True)
