@@ -39,7 +39,7 @@ def one(name: str) -> Article:
 
 
 def iso(when: datetime | None) -> str | None:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
 
 
 # ------------------------------------------------------- expected.json, record by record
