@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from search.ingest.dedupe import dedupe
 from search.ingest.formats.feed import looks_like_feed, read_feed
 from search.ingest.formats.html import looks_like_html, read_html
 from search.ingest.formats.urls import canonical_url
+from search.ingest.normalise import normalise
 from search.ingest.text import fragment_text, split_authors
 from search.model import Article, Rejected
 
@@ -234,11 +236,15 @@ def test_rss1_feed():
     assert first.authors == ["Carl Jensen"] and first.topics == ["Business"]
 
 
-def test_same_story_from_feed_and_page_has_the_same_url_and_id():
+def test_same_story_from_feed_and_page_is_one_article():
     page = one("news_article.html")
     item = read("rss2_content.xml")[0]
-    assert item.url == page.url and item.id == page.id  # utm_* and case differences gone
-    assert read("atom.xml")[0].id == one("jsonld_article.html").id
+    assert item.url == page.url  # utm_* and case differences gone
+    assert item.id != page.id  # the item's identity is its guid ...
+    kept, duplicates = dedupe([normalise(item), normalise(page)])
+    assert duplicates == 1 and [a.url for a in kept] == [page.url]  # ... but it is one story with its page
+    atom, jsonld = read("atom.xml")[0], one("jsonld_article.html")
+    assert atom.url == jsonld.url and len(dedupe([normalise(atom), normalise(jsonld)])[0]) == 1
 
 
 def test_malformed_feed_keeps_what_is_recoverable():
