@@ -23,6 +23,7 @@ import signal
 _PR_SET_PDEATHSIG = 1
 _parent_only_fds: set[int] = set()
 _installed = False
+_forking_pid = [0]  # the pid that forked, recorded before the fork (in the child getppid may already be 1)
 
 
 def protect_lock(fd: int) -> None:
@@ -31,7 +32,7 @@ def protect_lock(fd: int) -> None:
     _parent_only_fds.add(fd)
     _libc()  # resolved here: find_library runs a subprocess, not something to do in a fresh fork
     if not _installed:
-        os.register_at_fork(after_in_child=_in_child)
+        os.register_at_fork(before=_before_fork, after_in_child=_in_child)
         _installed = True
 
 
@@ -39,10 +40,13 @@ def release_lock(fd: int) -> None:
     _parent_only_fds.discard(fd)
 
 
+def _before_fork() -> None:
+    _forking_pid[0] = os.getpid()
+
+
 def _in_child() -> None:
-    parent = os.getppid()
     die_with_parent()
-    if os.getppid() != parent:  # the parent died before the request took effect
+    if os.getppid() != _forking_pid[0]:  # the parent died before the request took effect
         os._exit(1)
     for fd in _parent_only_fds:
         with contextlib.suppress(OSError):

@@ -322,14 +322,12 @@ def _seeds(default: list[int]) -> list[int]:
     return [int(s) for s in chosen.split(",")] if chosen else default
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 defects 1 and 5")
 def test_model_random_sequences_through_the_cli(monkeypatch):
     faults = FaultyFiles(monkeypatch)
     assert run_sequences(faults, _seeds(list(range(SEQUENCES))), STEPS) == len(_seeds(list(range(SEQUENCES)))) * STEPS
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 10 defects 1 and 5")
 def test_model_sequence_through_a_running_server(monkeypatch):
     faults = FaultyFiles(monkeypatch)
     assert run_sequences(faults, _seeds([1000]), SERVER_STEPS, server=True) == len(_seeds([1000])) * SERVER_STEPS

@@ -68,7 +68,6 @@ def facet(answer: dict, name: str) -> dict[str, int]:
 
 
 # -- 1 ----------------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 1")
 def test_d1_text_queries_work_after_update_of_changed_file(tmp_path: Path, capsys):
     """Defect 1: an update that replaces a file's articles leaves deleted docs; text queries must skip them."""
     src, ix = tmp_path / "src", tmp_path / "ix"
@@ -127,7 +126,6 @@ def _lock_free(index_dir: Path) -> bool:
         return True
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 3")
 def test_d3_kill_9_of_the_main_process_alone_frees_the_lock(tmp_path: Path):
     """Defect 3: what the OOM killer does. The workers must die with the run and the lock be free."""
     src, ix = tmp_path / "src", tmp_path / "ix"
@@ -161,7 +159,6 @@ def test_d3_kill_9_of_the_main_process_alone_frees_the_lock(tmp_path: Path):
 
 
 # -- 4 ----------------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 4")
 def test_d4_fifo_and_symlink_to_dev_zero_are_skipped_not_read(tmp_path: Path):
     """Defect 4: non-regular files are named and skipped; nothing blocks (a hang fails on the timeout)."""
     src, ix = tmp_path / "src", tmp_path / "ix"
@@ -184,7 +181,6 @@ def _three(version: str) -> list[dict]:
     return [rec(f"s{i}", f"story {i} version {version}") for i in range(3)]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 5")
 def test_d5_changed_file_that_cannot_be_read_keeps_its_articles(tmp_path: Path, monkeypatch, capsys):
     """Defect 5: an unreadable changed file leaves its indexed articles as they were, and says so (exit 1)."""
     src, ix = tmp_path / "src", tmp_path / "ix"
@@ -209,7 +205,6 @@ def test_d5_changed_file_that_cannot_be_read_keeps_its_articles(tmp_path: Path, 
     assert set(kept) == {"s0", "s1", "s2", "o1", "n1"} and "version two" in kept["s0"]["body"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 5")
 @pytest.mark.skipif(AS_ROOT, reason="chmod 000 does not stop root from reading; the in-process variant above runs")
 def test_d5_chmod_000_changed_file_keeps_its_articles(tmp_path: Path):
     src, ix = tmp_path / "src", tmp_path / "ix"
@@ -224,7 +219,6 @@ def test_d5_chmod_000_changed_file_keeps_its_articles(tmp_path: Path):
     assert all("version one" in f["body"] for f in stored(ix).values())
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 5")
 def test_d5_file_rewritten_while_being_read_keeps_its_articles(tmp_path: Path, monkeypatch, capsys):
     """Defect 5: the bytes that were read are not the file's bytes any more: keep the old articles, report it."""
     src, ix = tmp_path / "src", tmp_path / "ix"
@@ -244,7 +238,6 @@ def test_d5_file_rewritten_while_being_read_keeps_its_articles(tmp_path: Path, m
     assert sorted(stored(ix)) == [f"r{i}" for i in range(8)]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 5 (update --prune)")
 def test_d5_deleted_file_keeps_its_articles_unless_prune(tmp_path: Path, capsys):
     """A deleted file keeps its articles on update; ``update --prune`` removes them (DESIGN.md)."""
     src, ix = tmp_path / "src", tmp_path / "ix"
@@ -260,7 +253,6 @@ def test_d5_deleted_file_keeps_its_articles_unless_prune(tmp_path: Path, capsys)
 
 
 # -- 6 ----------------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 6")
 def test_d6_bad_records_cost_only_themselves(tmp_path: Path, capsys):
     """Defect 6: overflowing dates, deep JSON, NUL bytes: each bad line reported, every good line kept."""
     hostile = write_hostile_corpus(tmp_path / "src", specials=False, bomb=False)
@@ -273,7 +265,6 @@ def test_d6_bad_records_cost_only_themselves(tmp_path: Path, capsys):
 
 
 # -- 7 ----------------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 7")
 def test_d7_unreadable_subfolder_is_reported_exit_1(tmp_path: Path, monkeypatch, capsys):
     src, ix = tmp_path / "src", tmp_path / "ix"
     write_jsonl(src / "good.jsonl", [rec("g1", "a good story")])
@@ -293,7 +284,6 @@ def test_d7_unreadable_subfolder_is_reported_exit_1(tmp_path: Path, monkeypatch,
 
 
 # -- 10 ---------------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 10")
 def test_d10_a_flood_of_bad_lines_is_reported_in_bounded_form(tmp_path: Path, capsys):
     src, ix = tmp_path / "src", tmp_path / "ix"
     src.mkdir()
@@ -308,7 +298,6 @@ def test_d10_a_flood_of_bad_lines_is_reported_in_bounded_form(tmp_path: Path, ca
     assert set(stored(ix)) == {"ok"}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 10")
 def test_d10_gzip_bomb_is_refused_while_streaming(tmp_path: Path):
     """1.2 GB of spaces in 1.2 MB of gzip: refused long before it is all in memory (an address-space cap says so)."""
     src, ix = tmp_path / "src", tmp_path / "ix"
@@ -327,7 +316,6 @@ def test_d10_gzip_bomb_is_refused_while_streaming(tmp_path: Path):
 
 
 # -- 12 ---------------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 12")
 def test_d12_entity_cache_disk_full_exits_2_with_a_clear_message(tmp_path: Path, monkeypatch, capsys):
     import sqlite3
 
@@ -349,7 +337,6 @@ def test_d12_entity_cache_disk_full_exits_2_with_a_clear_message(tmp_path: Path,
 
 
 # -- 13 ---------------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 13")
 def test_d13_same_folder_named_two_ways_is_one_set_of_files(tmp_path: Path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     write_jsonl(tmp_path / "src" / "f.jsonl", _three("one"))
@@ -361,7 +348,6 @@ def test_d13_same_folder_named_two_ways_is_one_set_of_files(tmp_path: Path, monk
     assert search_json(capsys, tmp_path / "ix", "story")["total"] == 2
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 13")
 @pytest.mark.parametrize("damage", ["truncated segment", "garbage toc"])
 def test_d13_corrupt_generation_is_a_clear_error_exit_2(tmp_path: Path, damage: str):
     src, ix = tmp_path / "src", tmp_path / "ix"
@@ -378,7 +364,6 @@ def test_d13_corrupt_generation_is_a_clear_error_exit_2(tmp_path: Path, damage: 
     assert "Traceback" not in done.stderr and live.name in done.stderr and "corrupt" in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 13")
 def test_d13_rollback_on_a_read_only_index_is_a_clear_error_exit_2(tmp_path: Path, monkeypatch, capsys):
     src, ix = tmp_path / "src", tmp_path / "ix"
     write_jsonl(src / "f.jsonl", _three("one"))
@@ -395,7 +380,6 @@ def test_d13_rollback_on_a_read_only_index_is_a_clear_error_exit_2(tmp_path: Pat
 
 
 # -- 14 and outcome 6 -------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 14")
 def test_d14_quiet_still_reports_rejected_records(tmp_path: Path, capsys):
     src = tmp_path / "src"
     src.mkdir()
@@ -434,7 +418,6 @@ def _stderr_on_a_terminal(*args: str) -> str:
     return b"".join(chunks).decode(errors="replace")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 14")
 def test_outcome6_quiet_means_no_bar_and_no_phase_lines_nothing_else(tmp_path: Path):
     src = tmp_path / "src"
     src.mkdir()
@@ -447,7 +430,6 @@ def test_outcome6_quiet_means_no_bar_and_no_phase_lines_nothing_else(tmp_path: P
 
 
 # -- hostile corpus, end to end ---------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="issue 10 defect 4, 6, 10")
 def test_hostile_corpus_rebuild_and_update_finish_and_keep_every_good_record(tmp_path: Path):
     hostile = write_hostile_corpus(tmp_path / "src")
     ix = tmp_path / "ix"

@@ -52,21 +52,28 @@ class RejectionLog:
         self.emit = emit
         self.print_lines = print_lines
         self.total = 0
+        self.listed: list[Rejected] = []  # the printed ones, kept for callers that inspect them
         self.unprinted: Counter[str] = Counter()
 
     def add(self, rejected: Rejected) -> None:
         self.total += 1
         if self.total <= self.print_lines:
+            self.listed.append(rejected)
             self.emit(str(rejected))
         else:
             _count(self.unprinted, reason_kind(rejected.reason), 1)
 
-    def add_tally(self, tally: RejectionTally) -> None:
-        for rejected in tally.listed:
-            self.add(rejected)
-        for kind, count in tally.more.items():
+    append = add  # a RejectionLog stands in for a list of rejections (prepare appends to it)
+
+    def add_counts(self, kinds: Counter) -> None:
+        """Rejections counted elsewhere (a worker's tally) without their details."""
+        for kind, count in kinds.items():
             self.total += count
             _count(self.unprinted, kind, count)
+
+    def add_tally(self, tally: RejectionTally) -> None:
+        self.extend(tally.listed)
+        self.add_counts(tally.more)
 
     def extend(self, items: Iterable[Rejected]) -> None:
         for rejected in items:
@@ -82,6 +89,9 @@ class RejectionLog:
 
     def __len__(self) -> int:
         return self.total
+
+    def __iter__(self):
+        return iter(self.listed)
 
 
 def _count(counter: Counter, kind: str, n: int) -> None:
