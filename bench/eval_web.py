@@ -75,7 +75,7 @@ def _from_expected(name: str, records: list[dict]) -> dict:
     want = records[0]
     if want["kind"] == "rejected":
         return {"file": name, "article": False}
-    return {"file": name, "title": want["title"], "date": (want["date"] or "")[:10] or None,
+    return {"file": name, "title": want["title"], "date": want.get("day") or (want["date"] or "")[:10] or None,
             "with": want.get("must_contain", []), "without": want.get("must_not_contain", [])}
 
 

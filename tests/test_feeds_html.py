@@ -10,7 +10,7 @@ import gzip
 import json
 import random
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -61,6 +61,7 @@ def test_fixture_matches_expected(name):
         assert isinstance(record, Article), record
         assert record.title == want["title"]
         assert iso(record.date) == want["date"]
+        assert record.day == (date.fromisoformat(want.get("day") or want["date"][:10]) if want["date"] else None)
         assert record.authors == want["authors"]
         assert record.url == want["url"]
         assert record.source == want["source"]
