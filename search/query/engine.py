@@ -50,7 +50,7 @@ class Generation:
         self.reader = self.searcher.reader()
         self.columns = columns_mod.load(path)
         self.postings = Postings(self.reader, self.columns, self.lock)
-        self.year = _years(self.columns.date)
+        self.year = _years(self.columns.local)
         self.documents = int(self.columns.live.sum())
         self._speller: Speller | None = None
 
@@ -147,7 +147,7 @@ class SearchEngine:
             "filters": filters_echo(params),
             "results": [hit_set.result(int(doc), snippet=True) for doc in page_docs],
             "facets": hit_set.facets(),
-            "histogram": histogram(gen.columns.date[hits]),
+            "histogram": histogram(gen.columns.local[hits]),  # by the publisher's day
             "suggestion": None if deadline.expired() else hit_set.suggestion(params.q),
             "partial": deadline.expired(),
             "generation": gen.number,

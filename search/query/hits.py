@@ -43,7 +43,7 @@ class HitSet:
     def _date_mask(self, start: int | None, end: int | None) -> np.ndarray | None:
         if start is None and end is None:
             return None
-        return date_mask(self.cols.date, start, end)
+        return date_mask(self.cols.local, start, end)  # the publisher's day decides
 
     def _facet_masks(self, selected: dict[str, list[str]]) -> dict[str, np.ndarray]:
         masks = {}
