@@ -283,7 +283,13 @@ def _tag_surname(tag: str) -> str:
 
 
 def _mentions_tag(value: str, surname: str) -> bool:
-    return surname in [w.strip(".,'").casefold() for w in re.split(r"[\s-]+", value)]
+    """The value names the tagged person: its last word is the tag's surname.
+
+    Junk runs that merely contain the name ("REAGAN SIGNS GNMA") do not count.
+    """
+    words = [w.strip(".,'’").casefold() for w in re.split(r"[\s-]+", value)]
+    words = [w for w in words if w and w not in {"jr", "sr", "ii", "iii"}]
+    return bool(words) and words[-1] == surname
 
 
 def eval_reuters(systems: Systems, shared: Path, n: int) -> dict:

@@ -1,0 +1,253 @@
+"""Text-aware rules around the model's spans: what the per-article canonicaliser cannot see alone.
+
+``refine(spans, text)`` runs before the canonicaliser and ``fold_short_forms``
+after it.  Each rule is general (no names, no documents), one small function,
+and measured with bench/eval_entities.py:
+
+* split run-on spans: a spaced dash ("GERMANY - Bunds"), an unclosed
+  bracket ("Islamic Conference (OIC"), a byline running into a dateline
+  ("Jim Adams WASHINGTON");
+* headline-case junk: a multi-word ALL-CAPS person or organisation
+  ("REAGAN SIGNS GNMA") is dropped unless the article also writes it in
+  mixed case;
+* credits: an organisation whose every mention is a photo or agency credit
+  ("( AP )", "AFP/Getty") is dropped; "Reuters said" keeps it;
+* particle surnames: "Ursula von der" + "Leyen" become "Ursula von der Leyen";
+* places from the gazetteer: aliases folded ("US" -> "United States"), a
+  person or organisation that is a known place retyped ("Kyiv"), and places
+  the model missed added (ALL-CAPS datelines and headlines, well-known
+  places in running text).
+"""
+
+from __future__ import annotations
+
+import re
+
+from search.ingest.gazetteer import Place, gazetteer
+
+Span = tuple[str, str]  # (text, spaCy label)
+PLACE_LABEL = "GPE"
+PLACE_LABELS = frozenset({"GPE", "LOC"})
+PARTICLES = frozenset({"von", "van", "der", "den", "de", "la", "le", "du", "da", "di", "del", "della", "dos", "ter"})
+CREDIT_WORDS = frozenset({"getty", "images", "pa", "epa", "afp", "ap", "reuters", "rex", "shutterstock", "photo",
+                          "file", "handout", "pool", "via", "wire", "media", "bloomberg", "alamy"})  # fmt: skip
+_SPACED_DASH = re.compile(r"\s+[-–—]+\s+")
+_CAPS_WORD = re.compile(r"^[^\W\d_a-z]*[A-Z]{2,}[^\W\d_a-z]*$")
+_CAPITALISED = re.compile(r"^[A-Z][\w'’.-]*$")
+_WORDS = re.compile(r"[\w'’.-]+")
+
+
+def _is_caps(words: list[str]) -> bool:
+    return bool(words) and all(_CAPS_WORD.match(w) or not any(c.isalpha() for c in w) for w in words)
+
+
+# --------------------------------------------------------------------------- spans
+
+
+def split_span(text: str, label: str) -> list[Span]:
+    """One span cut where it ran on: spaced dash, unclosed bracket, byline into an ALL-CAPS dateline."""
+    if _SPACED_DASH.search(text):
+        parts = _SPACED_DASH.split(text)
+        return [(p, PLACE_LABEL) for p in parts if gazetteer().lookup(p.strip(" ,.;:"))]
+    for opener, closer in (("(", ")"), ("[", "]")):
+        if text.count(opener) != text.count(closer):
+            text = text.split(opener)[0].split(closer)[0].strip()
+    words = text.split()
+    tail = len(words)
+    while tail > 0 and _is_caps(words[tail - 1 : tail]) and len(words[tail - 1]) >= 3:
+        tail -= 1
+    if 0 < tail < len(words) and not _is_caps(words[:tail]):
+        head, rest = " ".join(words[:tail]), " ".join(words[tail:])
+        out = [(head, label)]
+        if gazetteer().lookup(rest):
+            out.append((rest, PLACE_LABEL))
+        return out
+    return [(text, label)] if text else []
+
+
+def is_headline_junk(text: str, label: str, body: str) -> bool:
+    """A multi-word ALL-CAPS person/organisation that the article never writes in mixed case."""
+    words = text.split()
+    if label not in {"PERSON", "ORG"} or len(words) < 2 or not _is_caps(words):
+        return False
+    if gazetteer().lookup(text):
+        return False
+    mixed = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in words) + r"\b", re.IGNORECASE)
+    return not any(m.group() != m.group().upper() for m in mixed.finditer(body))
+
+
+def is_credit_only(name: str, text: str) -> bool:
+    """Every mention of the name in the text is a photo or agency credit ("( AP )", "AFP/Getty")."""
+    pattern = re.compile(r"(?<![\w])" + re.escape(name) + r"(?![\w])")
+    found = list(pattern.finditer(text))
+    return bool(found) and all(_in_credit(text, m.start(), m.end()) for m in found)
+
+
+def _in_credit(text: str, start: int, end: int) -> bool:
+    before, after = text[max(0, start - 40) : start], text[end : end + 40]
+    if before.endswith("/") or after.startswith("/"):
+        return True
+    opened, closed = before.rfind("("), after.find(")")
+    if opened >= 0 and closed >= 0 and ")" not in before[opened:] and "(" not in after[:closed]:
+        inner = before[opened + 1 :] + text[start:end] + after[:closed]
+        words = _WORDS.findall(inner)
+        return len(words) <= 6 and all(w.casefold() in CREDIT_WORDS or w.isupper() or w == text[start:end]
+                                       for w in words)
+    return bool(re.match(r"\s*/?\s*Getty", after))
+
+
+def extend_particle_names(spans: list[Span], text: str) -> list[Span]:
+    """Complete names the model cut after a particle, and send the cut-off tail to that person.
+
+    "Ursula von der" (PERSON) followed in the text by "Leyen" becomes "Ursula
+    von der Leyen"; later spans "Leyen" or "Von der Leyen", whatever their
+    label, then count as that person.
+    """
+    full: dict[str, str] = {}  # casefolded tail ("von der leyen", "leyen") -> full name
+    out = []
+    for span, label in spans:
+        words = span.split()
+        if label == "PERSON" and len(words) >= 2 and words[-1].casefold() in PARTICLES:
+            m = re.search(re.escape(span) + r"\s+([A-Z][\w'’-]+)", text)
+            if m:
+                span = f"{span} {m.group(1)}"
+                words = span.split()
+        if label == "PERSON" and len(words) >= 3:
+            i = next((i for i, w in enumerate(words[1:], 1) if w.casefold() in PARTICLES), None)
+            if i is not None:
+                full[" ".join(words[i:]).casefold()] = span
+                full[words[-1].casefold()] = span
+        out.append((span, label))
+    return [(full.get(s.casefold(), s), "PERSON" if s.casefold() in full else lb) for s, lb in out]
+
+
+# --------------------------------------------------------------------------- places
+
+
+def retype_places(spans: list[Span]) -> list[Span]:
+    """Known places: aliases folded, and a person or organisation that is a known place retyped.
+
+    A word that is part of a person's name elsewhere in the article stays
+    with the person ("Washington" beside "Denzel Washington").
+    """
+    g = gazetteer()
+    name_words = {w.casefold() for s, lb in spans if lb == "PERSON" and len(s.split()) > 1 for w in s.split()}
+    out = []
+    for span, label in spans:
+        place = g.lookup(span)
+        if place is not None and _retypable(span, label, place, name_words):
+            out.append((place.name, PLACE_LABEL))
+        else:
+            out.append((span, label))
+    return out
+
+
+def _retypable(span: str, label: str, place: Place, name_words: set[str]) -> bool:
+    if label in PLACE_LABELS:
+        return True
+    if label not in {"PERSON", "ORG"}:
+        return False
+    return not (len(span.split()) == 1 and span.casefold() in name_words)
+
+
+def spot_places(text: str, spans: list[Span]) -> list[Span]:
+    """Places the model left untagged: ALL-CAPS runs (datelines, headlines) and well-known places.
+
+    Words inside a model span are skipped ("New York Times" is not New York),
+    and a capitalised place word next to another capitalised word is part of
+    a longer name ("Paris Hilton"), unless the run is in capitals.
+    """
+    covered = _covered(text, [s for s, _ in spans])
+    g = gazetteer()
+    found = []
+    for line in text.splitlines():
+        tokens = [(m.start(), m.group()) for m in re.finditer(r"[A-Za-z][\w'’.-]*[\w]|[A-Za-z]", line)]
+        base = text.find(line)
+        words = [w for _, w in tokens]
+        for start, end, place in g.spot(words):
+            chunk = words[start:end]
+            pos = base + tokens[start][0]
+            if any(covered[pos : pos + len(" ".join(chunk))]):
+                continue
+            if _is_caps(chunk) and len(" ".join(chunk)) >= 4 or _standalone(words, start, end) and place.well_known:
+                found.append((place.name, PLACE_LABEL))
+    return found
+
+
+def _standalone(words: list[str], start: int, end: int) -> bool:
+    """Capitalised words, not at the line start, with no capitalised neighbour."""
+    if start == 0 or not all(_CAPITALISED.match(w) for w in words[start:end]):
+        return False
+    prev_ok = not _CAPITALISED.match(words[start - 1]) and not words[start - 1].endswith(".")
+    next_ok = end >= len(words) or not _CAPITALISED.match(words[end])
+    return prev_ok and next_ok
+
+
+def _covered(text: str, names: list[str]) -> bytearray:
+    covered = bytearray(len(text) + 1)
+    for name in set(names):
+        if len(name) < 2:
+            continue
+        for m in re.finditer(re.escape(name), text):
+            covered[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    return covered
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+def refine(spans: list[Span], text: str) -> list[Span]:
+    """The model's spans with the rules above applied, ready for the canonicaliser."""
+    out: list[Span] = []
+    for span, label in spans:
+        for part, lb in split_span(" ".join(span.split()), label):
+            if is_headline_junk(part, lb, text):
+                continue
+            if lb == "ORG" and is_credit_only(part, text):
+                continue
+            out.append((part, lb))
+    out = extend_particle_names(out, text)
+    out = retype_places(out)
+    return out + spot_places(text, out)
+
+
+def _initials(name: str) -> str:
+    skip = {"of", "the", "and", "for", "de", "&"}
+    return "".join(w[0] for w in re.split(r"[\s-]+", name) if w and w.casefold() not in skip).upper()
+
+
+def short_form_target(short: str, longs: list[str]) -> str | None:
+    """The long name a short form stands for in this article, if exactly one fits.
+
+    An acronym of the initials ("ECB" -> "European Central Bank"), or a single
+    word that ends exactly one longer name ("Commission" -> "European
+    Commission").
+    """
+    letters = short.replace(".", "")
+    fits = []
+    for long in longs:
+        words = long.split()
+        if len(words) < 2 or long == short:
+            continue
+        acronym = letters.isupper() and 2 <= len(letters) <= 6 and _initials(long) == letters
+        head_word = len(short.split()) == 1 and words[-1].casefold() == short.casefold() and short[0].isupper()
+        if acronym or head_word:
+            fits.append(long)
+    return fits[0] if len(set(fits)) == 1 else None
+
+
+def fold_short_forms(values: list[str], first_word: bool = False) -> tuple[list[str], dict[str, str]]:
+    """Drop short forms whose long form is in the same list; also return the folds made.
+
+    With ``first_word`` (people), a single word that opens exactly one longer
+    name folds too ("Xi" -> "Xi Jinping").
+    """
+    folds = {}
+    for short in values:
+        target = short_form_target(short, values)
+        if target is None and first_word and len(short.split()) == 1:
+            opens = [v for v in values if len(v.split()) > 1 and v.split()[0].casefold() == short.casefold()]
+            target = opens[0] if len(opens) == 1 else None
+        if target is not None:
+            folds[short] = target
+    return [v for v in values if v not in folds], folds
