@@ -35,8 +35,8 @@ EXPECTED = {
         "New York", "North America", "North Atlantic", "Paris", "Poland", "Portugal", "Russia", "Saudi Arabia",
         "Sochi", "South Korea", "Spain", "Sweden", "The Hague", "Tuileries Garden", "Ukraine",
         "United Arab Emirates", "United States", "Vladivostok", "Warsaw", "Washington", "Kyiv", "Avdiivka",
-        "Seine", "Slovakia", "Vilnius", "Latvia", "Estonia", "Finland", "United Kingdom", "Bletchley Park",
-        "Hague",
+        "Seine", "River Seine", "Slovakia", "Vilnius", "Latvia", "Estonia", "Finland", "United Kingdom",
+        "Bletchley Park", "Hague",
     },
 }  # fmt: skip
 

@@ -31,6 +31,13 @@ PLACE_LABELS = frozenset({"GPE", "LOC"})
 PARTICLES = frozenset({"von", "van", "der", "den", "de", "la", "le", "du", "da", "di", "del", "della", "dos", "ter"})
 CREDIT_WORDS = frozenset({"getty", "images", "pa", "epa", "afp", "ap", "reuters", "rex", "shutterstock", "photo",
                           "file", "handout", "pool", "via", "wire", "media", "bloomberg", "alamy"})  # fmt: skip
+PLACE_NOUNS = ("town", "city", "village", "region", "province", "port", "district", "suburb", "state", "island")
+FEATURE_WORDS = frozenset({"river", "lake", "mount", "sea", "ocean", "gulf", "bay", "strait", "valley", "desert"})
+_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ians|ese|ish|ean|eans)$")
+_PLACE_CONTEXT = re.compile(r"\b(?:" + "|".join(PLACE_NOUNS) + r") of\s+$", re.IGNORECASE)
+MIN_SENTENCES = 3
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+_LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _SPACED_DASH = re.compile(r"\s+[-–—]+\s+")
 _CAPS_WORD = re.compile(r"^[^\W\d_a-z]*[A-Z]{2,}[^\W\d_a-z]*$")
 _CAPITALISED = re.compile(r"^[A-Z][\w'’.-]*$")
@@ -121,7 +128,56 @@ def extend_particle_names(spans: list[Span], text: str) -> list[Span]:
     return [(full.get(s.casefold(), s), "PERSON" if s.casefold() in full else lb) for s, lb in out]
 
 
+def drop_capitalised_words(spans: list[Span], text: str) -> list[Span]:
+    """Drop a lone capitalised word taken for a person only because it opens sentences ("Turnout was ...").
+
+    Applies in articles with a body (several sentences) to a one-word PERSON
+    that no full name in the article contains and that the text writes only
+    at the start of a sentence or line; a real surname is nearly always
+    introduced by a full name or used mid-sentence somewhere.
+    """
+    if len(_SENTENCE_END.findall(text)) < MIN_SENTENCES:
+        return spans
+    name_words = {w.casefold() for s, lb in spans if lb == "PERSON" and len(s.split()) > 1 for w in s.split()}
+    out = []
+    for span, label in spans:
+        if label == "PERSON" and " " not in span and span.casefold() not in name_words:
+            found = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(span) + r"(?!\w)", text)]
+            if found and all(_sentence_start(text, i) for i in found):
+                continue
+        out.append((span, label))
+    return out
+
+
+def _sentence_start(text: str, i: int) -> bool:
+    before = text[max(0, i - 3) : i].rstrip(" \t\"'“‘")
+    return i == 0 or not before or before[-1] in ".!?\n"
+
+
 # --------------------------------------------------------------------------- places
+
+
+def place_by_context(span: str, label: str, text: str) -> str:
+    """The label a span's own words or its context give: "River Seine", "the town of Avdiivka" are places.
+
+    An unknown ALL-CAPS "place" of up to three letters ("AI") or a
+    nationality word ("Ukrainian") is not a place: returns "" to drop it.
+    """
+    words = _LEADING_THE.sub("", span).split()
+    if label in PLACE_LABELS:
+        if gazetteer().lookup(span):
+            return label
+        if len(span) <= 3 and span.isupper() or len(words) == 1 and _DEMONYM.match(span):
+            return ""
+        return label
+    if label not in {"PERSON", "ORG"}:
+        return label
+    if {words[0].casefold(), words[-1].casefold()} & FEATURE_WORDS and len(words) > 1:
+        return PLACE_LABEL
+    found = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(span) + r"(?!\w)", text)]
+    if found and all(_PLACE_CONTEXT.search(text[max(0, i - 30) : i]) for i in found):
+        return PLACE_LABEL
+    return label
 
 
 def retype_places(spans: list[Span]) -> list[Span]:
@@ -205,8 +261,11 @@ def refine(spans: list[Span], text: str) -> list[Span]:
                 continue
             if lb == "ORG" and is_credit_only(part, text):
                 continue
-            out.append((part, lb))
+            lb = place_by_context(part, lb, text)
+            if lb:
+                out.append((part, lb))
     out = extend_particle_names(out, text)
+    out = drop_capitalised_words(out, text)
     out = retype_places(out)
     return out + spot_places(text, out)
 
