@@ -34,6 +34,11 @@ CREDIT_WORDS = frozenset({"getty", "images", "pa", "epa", "afp", "ap", "reuters"
 PLACE_NOUNS = ("town", "city", "village", "region", "province", "port", "district", "suburb", "state", "island")
 FEATURE_WORDS = frozenset({"river", "lake", "mount", "sea", "ocean", "gulf", "bay", "strait", "valley", "desert"})
 _DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ians|ese|ish|ean|eans)$")
+_PLACE_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ians|ese|ish|ean|eans|i|is)$")  # "Kuwaiti", not a first name
+COMPANY_WORDS = frozenset({"inc", "corp", "co", "ltd", "spa", "ag", "plc", "sa", "nv", "gmbh", "llc", "bhd", "ab",
+                           "asa", "oyj", "holdings", "group", "airlines", "bank"})  # fmt: skip
+ROLE_WORDS = frozenset({"king", "queen", "prince", "princess", "pope", "chancellor", "minister", "premier",
+                        "general", "gen", "governor", "judge", "mayor", "archbishop", "bishop", "sheikh"})  # fmt: skip
 _PLACE_CONTEXT = re.compile(r"\b(?:" + "|".join(PLACE_NOUNS) + r") of\s+$", re.IGNORECASE)
 MIN_SENTENCES = 3
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
@@ -53,7 +58,7 @@ def _is_caps(words: list[str]) -> bool:
 
 def split_span(text: str, label: str) -> list[Span]:
     """One span cut where it ran on: spaced dash, unclosed bracket, byline into an ALL-CAPS dateline."""
-    if _SPACED_DASH.search(text):
+    if _SPACED_DASH.search(text) or " / " in text:
         parts = _SPACED_DASH.split(text)
         return [(p, PLACE_LABEL) for p in parts if gazetteer().lookup(p.strip(" ,.;:"))]
     for opener, closer in (("(", ")"), ("[", "]")):
@@ -69,7 +74,27 @@ def split_span(text: str, label: str) -> list[Span]:
         if gazetteer().lookup(rest):
             out.append((rest, PLACE_LABEL))
         return out
-    return [(text, label)] if text else []
+    return [_trim(text, label)] if text else []
+
+
+def _trim(text: str, label: str) -> Span:
+    """Lower-case words at either end are not part of a name ("Interfax news agency" -> "Interfax").
+
+    A person whose name ends in a company word is a company ("Pirelli SpA");
+    a role word in front of a name goes ("King Baudouin" -> "Baudouin").
+    """
+    words = text.split()
+    if label != "PERSON":
+        while words and words[-1][:1].islower():
+            words.pop()
+        while words and words[0][:1].islower():
+            words.pop(0)
+        return (" ".join(words), label)
+    if len(words) > 1 and words[-1].rstrip(".").casefold() in COMPANY_WORDS:
+        return (text, "ORG")
+    while len(words) > 1 and (words[0].casefold() in ROLE_WORDS or _DEMONYM.match(words[0])):
+        words.pop(0)
+    return (" ".join(words), label)
 
 
 def is_headline_junk(text: str, label: str, body: str) -> bool:
@@ -167,7 +192,7 @@ def place_by_context(span: str, label: str, text: str) -> str:
     if label in PLACE_LABELS:
         if gazetteer().lookup(span):
             return label
-        if len(span) <= 3 and span.isupper() or len(words) == 1 and _DEMONYM.match(span):
+        if len(span) <= 3 and span.isupper() or len(words) == 1 and _PLACE_DEMONYM.match(span):
             return ""
         return label
     if label not in {"PERSON", "ORG"}:
@@ -257,7 +282,7 @@ def refine(spans: list[Span], text: str) -> list[Span]:
     out: list[Span] = []
     for span, label in spans:
         for part, lb in split_span(" ".join(span.split()), label):
-            if is_headline_junk(part, lb, text):
+            if not part or is_headline_junk(part, lb, text):
                 continue
             if lb == "ORG" and is_credit_only(part, text):
                 continue
