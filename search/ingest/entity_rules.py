@@ -290,8 +290,8 @@ def refine(spans: list[Span], text: str) -> list[Span]:
             if lb:
                 out.append((part, lb))
     out = extend_particle_names(out, text)
+    out = retype_places(out)  # before the next rule: "Kyiv said ..." opens a sentence but is a place
     out = drop_capitalised_words(out, text)
-    out = retype_places(out)
     return out + spot_places(text, out)
 
 
