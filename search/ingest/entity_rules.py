@@ -36,7 +36,11 @@ FEATURE_WORDS = frozenset({"river", "lake", "mount", "sea", "ocean", "gulf", "ba
 _DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ians|ese|ish|ean|eans)$")
 _PLACE_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ian|ians|ese|ish|ean|eans|i|is)$")  # "Kuwaiti", not a first name
 COMPANY_WORDS = frozenset({"inc", "corp", "co", "ltd", "spa", "ag", "plc", "sa", "nv", "gmbh", "llc", "bhd", "ab",
-                           "asa", "oyj", "holdings", "group", "airlines", "bank"})  # fmt: skip
+                           "asa", "oyj", "holdings", "group", "airlines", "bank", "newsroom", "desk"})  # fmt: skip
+CALENDAR_WORDS = frozenset({"january", "february", "march", "april", "may", "june", "july", "august", "september",
+                            "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+                            "sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday",
+                            "friday", "saturday", "sunday"})  # fmt: skip
 ROLE_WORDS = frozenset({"king", "queen", "prince", "princess", "pope", "chancellor", "minister", "premier",
                         "general", "gen", "governor", "judge", "mayor", "archbishop", "bishop", "sheikh"})  # fmt: skip
 _PLACE_CONTEXT = re.compile(r"\b(?:" + "|".join(PLACE_NOUNS) + r") of\s+$", re.IGNORECASE)
@@ -44,7 +48,7 @@ MIN_SENTENCES = 3
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _SPACED_DASH = re.compile(r"\s+[-–—]+\s+")
-_CAPS_WORD = re.compile(r"^[^\W\d_a-z]*[A-Z]{2,}[^\W\d_a-z]*$")
+_CAPS_WORD = re.compile(r"^[A-Z'’.-]*[A-Z]{2,}[A-Z'’.-]*$")
 _CAPITALISED = re.compile(r"^[A-Z][\w'’.-]*$")
 _WORDS = re.compile(r"[\w'’.-]+")
 
@@ -70,8 +74,8 @@ def split_span(text: str, label: str) -> list[Span]:
         tail -= 1
     if 0 < tail < len(words) and not _is_caps(words[:tail]):
         head, rest = " ".join(words[:tail]), " ".join(words[tail:])
-        out = [(head, label)]
-        if gazetteer().lookup(rest):
+        out = [_trim(head, label)]
+        if gazetteer().lookup(rest) or label == "PERSON":  # a byline running into its dateline
             out.append((rest, PLACE_LABEL))
         return out
     return [_trim(text, label)] if text else []
@@ -81,9 +85,17 @@ def _trim(text: str, label: str) -> Span:
     """Lower-case words at either end are not part of a name ("Interfax news agency" -> "Interfax").
 
     A person whose name ends in a company word is a company ("Pirelli SpA");
-    a role word in front of a name goes ("King Baudouin" -> "Baudouin").
+    a role word in front of a name goes ("King Baudouin" -> "Baudouin"), and
+    so does a leading month or weekday ("August Chicago PMI") and an
+    organisation's possessive owner ("Farrakhan's Nation of Islam").
     """
     words = text.split()
+    while len(words) > 1 and words[0].rstrip(".").casefold() in CALENDAR_WORDS:
+        words.pop(0)
+    if label == "ORG":
+        owner = next((i for i, w in enumerate(words[:-2]) if w.endswith(("'s", "’s"))), None)
+        if owner is not None:  # "Farrakhan's Nation of Islam": the owner is not part of the name
+            words = words[owner + 1 :]
     if label != "PERSON":
         while words and words[-1][:1].islower():
             words.pop()
