@@ -34,8 +34,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 from eval_entities_match import lenient_match, norm  # noqa: E402
 from eval_entities_seeds import AMBIGUOUS, EXPECTED, ISSUE_EXAMPLES  # noqa: E402
 
-from search.ingest import entities  # noqa: E402
-from search.ingest.entities import ORG, PERSON, PLACE, EntityExtractor  # noqa: E402
+from search.ingest.boilerplate import RepeatedParagraphs  # noqa: E402
+from search.ingest.dedupe import dedupe  # noqa: E402
+from search.ingest.entities import EntityExtractor, extract  # noqa: E402
+from search.ingest.entities.annotate import entity_text  # noqa: E402
+from search.ingest.entities.cache import SpanCache  # noqa: E402
+from search.ingest.entities.canonical import LABEL_GROUP, ORG, PERSON, PLACE  # noqa: E402
+from search.ingest.prepare import prepare  # noqa: E402
+from search.ingest.read import iter_source_files, read_files  # noqa: E402
 
 SHARED = ROOT.parent / "shared"  # --shared overrides (e.g. from a git worktree)
 SEEDS = ROOT / "seeds"
@@ -63,8 +69,8 @@ class Systems:
     def __init__(self, cache: Path):
         cache.parent.mkdir(parents=True, exist_ok=True)
         self.extractor = EntityExtractor(cache, processes=2)
-        self.raw_cache = entities._Cache(cache)
-        self.raw_tag = f"eval-raw/{entities.model_tag()}"
+        self.raw_cache = SpanCache(cache)
+        self.raw_tag = f"eval-raw/{extract.model_tag()}"
 
     def raw(self, texts: list[str]) -> list[dict[str, set[str]]]:
         """The model's own spans on the plain text, grouped by label, whitespace-trimmed."""
@@ -72,8 +78,8 @@ class Systems:
         found = self.raw_cache.get_many(self.raw_tag, list(dict.fromkeys(hashes)))
         todo = {h: t for h, t in zip(hashes, texts, strict=True) if h not in found}
         if todo:
-            nlp = entities._load_model(entities.MODEL_NAME)
-            docs = nlp.pipe([entities.clip(t) for t in todo.values()], n_process=2, batch_size=32)
+            nlp = extract._load_model(extract.MODEL_NAME)
+            docs = nlp.pipe([extract.clip(t) for t in todo.values()], n_process=2, batch_size=32)
             fresh = {h: [(e.text, e.label_) for e in d.ents] for h, d in zip(todo, docs, strict=True)}
             self.raw_cache.put_many(self.raw_tag, fresh)
             found.update(fresh)
@@ -81,7 +87,7 @@ class Systems:
         for h in hashes:
             groups: dict[str, set[str]] = {t: set() for t in TYPES}
             for text, label in found[h]:
-                group = entities.LABEL_GROUP.get(label)
+                group = LABEL_GROUP.get(label)
                 if group and text.strip():
                     groups[group].add(" ".join(text.split()))
             out.append(groups)
@@ -229,29 +235,24 @@ def eval_conll(systems: Systems, shared: Path) -> list[tuple[str, str, str, list
 
 def seed_articles() -> list:
     """seeds/ read, cleaned and deduplicated the way a build does (no index written)."""
-    from search import build
-    from search.ingest.read import iter_source_files
-
-    records = list(build.read_files(list(iter_source_files([SEEDS]))))
+    records = list(read_files(list(iter_source_files([SEEDS]))))
     raw = [item for r in records for item in r.items if not hasattr(item, "reason")]
-    articles, _ = build.dedupe(build.prepare(raw, build.RepeatedParagraphs(), []))
+    articles, _ = dedupe(prepare(raw, RepeatedParagraphs(), []))
     return articles
 
 
 def eval_seeds(systems: Systems) -> tuple[int, Counter, list[str]]:
-    from search import build
-
     articles = seed_articles()
     todo = [a for a in articles if not {PERSON, ORG, PLACE} <= a.given]
-    extracted = iter(systems.newsearch([build.entity_text(a) for a in todo]))
+    extracted = iter(systems.newsearch([entity_text(a) for a in todo]))
     values = [  # what publish sees: given fields as written, the others extracted
-        next(extracted) if a in todo else {k: getattr(a, k) for k in TYPES} for a in articles
+        next(extracted) if not {PERSON, ORG, PLACE} <= a.given else {} for a in articles
     ]
     values = [
         {k: getattr(a, k) if k in a.given else v[k] for k in TYPES} for a, v in zip(articles, values, strict=True)
     ]
     merged = archive_merge(values, [a.date.strftime("%Y") if a.date else None for a in articles])
-    found = [m for a, m in zip(articles, merged, strict=True) if a in todo]
+    found = [m for a, m in zip(articles, merged, strict=True) if not {PERSON, ORG, PLACE} <= a.given]
     wrong: Counter = Counter()
     for article, values in zip(todo, found, strict=True):
         for kind in TYPES:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from search.ingest.gazetteer import gazetteer
+from search.ingest.entities.gazetteer import gazetteer
 
 _FUNCTION_WORDS = frozenset({"of", "the", "and", "for", "de", "du", "des", "la", "le", "&"})
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from search.index import entity_merge
 from search.index.entity_merge import alias_maps, apply, counts_of
-from search.ingest import entity_rules as rules
-from search.ingest.gazetteer import CITY, COUNTRY, gazetteer
+from search.ingest.entities import rules
+from search.ingest.entities.gazetteer import CITY, COUNTRY, gazetteer
 
 # --------------------------------------------------------------------------- gazetteer
 

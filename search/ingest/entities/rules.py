@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from search.ingest.gazetteer import Place, gazetteer
+from search.ingest.entities.gazetteer import Place, gazetteer
 
 Span = tuple[str, str]  # (text, spaCy label)
 PLACE_LABEL = "GPE"
