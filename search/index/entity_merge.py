@@ -18,8 +18,15 @@ into a map value -> (facet, canonical value):
    facet folds into it ("ECB" -> "European Central Bank", "Commission" ->
    "European Commission").
 
-Only counts are needed, never the articles, so an update recomputes the map
-from the saved columns plus the new segment; the model is never re-run.
+Only counts are needed, never the articles: publish computes them from the
+(doc, value) pairs the columns already collect, and saves them beside the map
+(``aliases.json``) so an incremental update can add the new segment's counts
+instead of re-reading every document.  The model is never re-run.
+
+The map is applied where values are read: the facet columns are built on
+canonical values (counts and filters: a filter on "Ronald Reagan" finds the
+articles stored with "Reagan"), and ``apply_stored`` rewrites a stored
+document's lists for results and article pages.
 """
 
 from __future__ import annotations
@@ -31,7 +38,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-PEOPLE, ORGS = "people", "orgs"
+import numpy as np
+
+from search.facets import ENTITY_FIELDS
+
+PEOPLE, ORGS = "people", "orgs"  # the facet names of search.facets
 HEAD_WORD_MIN = 5
 PERIOD_SLACK = 1  # years: a surname in 2025 may name the full name last written in 2024
 FILENAME = "aliases.json"
@@ -201,16 +212,72 @@ def apply(maps: AliasMap, values: dict[str, list[str]]) -> dict[str, list[str]]:
     return out
 
 
-def save(maps: AliasMap, directory: Path) -> None:
-    """Write the map into a generation directory (atomic replace)."""
+def apply_stored(maps: AliasMap, stored: dict) -> dict:
+    """A stored document with its entity lists under the alias map (a copy; unchanged when no map)."""
+    data = stored.get("data")
+    if not maps or not data:
+        return stored
+    mapped = apply(maps, {f: list(data.get(f) or []) for f in ENTITY_FIELDS})
+    return {**stored, "data": {**data, **mapped}}
+
+
+def canonical_filter(maps: AliasMap, facet: str, values: list[str]) -> list[str]:
+    """Filter values under the map, case-insensitively, so an old link on "Reagan" still finds its articles."""
+    same = {k.casefold(): t for k, (f, t) in maps.get(facet, {}).items() if f == facet}
+    return list(dict.fromkeys(same.get(v.casefold(), v) for v in values))
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def years_of(dates: np.ndarray, missing: int) -> list[str | None]:
+    """Period (year) per document from epoch seconds; None where undated."""
+    years = (dates.astype("datetime64[s]").astype("datetime64[Y]").astype(np.int64) + 1970).tolist()
+    return [None if d == missing else str(y) for d, y in zip(dates.tolist(), years, strict=True)]
+
+
+def counts_from_pairs(values: dict[str, list[tuple[int, str]]], periods: list[str | None]) -> Counts:
+    """Per-facet (value, period) article counts from the columns' (doc, value) pairs."""
+    counts: Counts = {}
+    for facet in ENTITY_FIELDS:
+        counter: Counter = Counter()
+        for doc, value in values.get(facet, ()):
+            counter[(value, periods[doc])] += 1
+        counts[facet] = counter
+    return counts
+
+
+def remap_pairs(values: dict[str, list[tuple[int, str]]], maps: AliasMap) -> dict[str, list[tuple[int, str]]]:
+    """The (doc, value) pairs under the alias map: renamed, moved between facets, one pair per doc and value."""
+    out: dict[str, list[tuple[int, str]]] = {facet: [] for facet in values}
+    for facet, pairs in values.items():
+        facet_map = maps.get(facet, {})
+        for doc, value in pairs:
+            target_facet, target = facet_map.get(value, (facet, value))
+            out.setdefault(target_facet, []).append((doc, target))
+    return {facet: sorted(set(pairs)) for facet, pairs in out.items()}
+
+
+def save(maps: AliasMap, directory: Path, counts: Counts | None = None) -> None:
+    """Write the map (and the counts it came from) into a generation directory, atomically."""
+    rows = {f: [[v, p, n] for (v, p), n in sorted(c.items(), key=str)] for f, c in (counts or {}).items()}
     tmp = Path(directory) / f".{FILENAME}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(maps, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    tmp.write_text(json.dumps({"aliases": maps, "counts": rows}, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, Path(directory) / FILENAME)
 
 
 def load(directory: Path) -> AliasMap:
     """The generation's map; empty when it has none (an older generation)."""
     try:
-        return json.loads((Path(directory) / FILENAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads((Path(directory) / FILENAME).read_text(encoding="utf-8")).get("aliases", {})
+    except (OSError, ValueError, AttributeError):
         return {}
+
+
+def load_counts(directory: Path) -> Counts:
+    """The saved (value, period) counts, for an update that adds a segment's counts to them."""
+    try:
+        rows = json.loads((Path(directory) / FILENAME).read_text(encoding="utf-8")).get("counts", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {f: Counter({(v, p): n for v, p, n in items}) for f, items in rows.items()}
