@@ -80,7 +80,10 @@ class Gazetteer:
 
     def __init__(self, places: dict[str, Place]):
         self._places = places
-        self.max_words = max((len(k.split()) for k in places), default=1)
+        self._longest: dict[str, int] = {}  # first word's key -> most words of a name starting with it
+        for k in places:
+            words = k.split()
+            self._longest[words[0]] = max(self._longest.get(words[0], 0), len(words))
 
     def lookup(self, text: str) -> Place | None:
         """The place a name or alias stands for, in any case ("DES MOINES", "U.S."), else None."""
@@ -95,11 +98,17 @@ class Gazetteer:
         return place.name if place else text
 
     def spot(self, words: list[str]) -> list[tuple[int, int, Place]]:
-        """Longest place names in a word list, as (start, end, place); the caller decides which count."""
+        """Longest place names starting at a capitalised word, as (start, end, place).
+
+        The caller decides which count.  Only words that open some place name
+        are tried (a dict lookup), so a long text costs little.
+        """
+        keys = [key(w) if w[:1].isupper() else "" for w in words]
         found, i = [], 0
         while i < len(words):
-            for n in range(min(self.max_words, len(words) - i), 0, -1):
-                place = self._places.get(key(" ".join(words[i : i + n])))
+            longest = self._longest.get(keys[i], 0) if keys[i] else 0
+            for n in range(min(longest, len(words) - i), 0, -1):
+                place = self._places.get(key(" ".join(words[i : i + n])) if n > 1 else keys[i])
                 if place is not None:
                     found.append((i, i + n, place))
                     i += n

@@ -46,6 +46,7 @@ ROLE_WORDS = frozenset({"king", "queen", "prince", "princess", "pope", "chancell
 _PLACE_CONTEXT = re.compile(r"\b(?:" + "|".join(PLACE_NOUNS) + r") of\s+$", re.IGNORECASE)
 MIN_SENTENCES = 3
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+_TOKEN = re.compile(r"[A-Za-z][\w'’.-]*[\w]|[A-Za-z]")
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _SPACED_DASH = re.compile(r"\s+[-–—]+\s+")
 _CAPS_WORD = re.compile(r"^[A-Z'’.-]*[A-Z]{2,}[A-Z'’.-]*$")
@@ -122,6 +123,8 @@ def is_headline_junk(text: str, label: str, body: str) -> bool:
 
 def is_credit_only(name: str, text: str) -> bool:
     """Every mention of the name in the text is a photo or agency credit ("( AP )", "AFP/Getty")."""
+    if "(" not in text and "/" not in text and "Getty" not in text:
+        return False
     pattern = re.compile(r"(?<![\w])" + re.escape(name) + r"(?![\w])")
     found = list(pattern.finditer(text))
     return bool(found) and all(_in_credit(text, m.start(), m.end()) for m in found)
@@ -176,14 +179,12 @@ def drop_capitalised_words(spans: list[Span], text: str) -> list[Span]:
     if len(_SENTENCE_END.findall(text)) < MIN_SENTENCES:
         return spans
     name_words = {w.casefold() for s, lb in spans if lb == "PERSON" and len(s.split()) > 1 for w in s.split()}
-    out = []
+    dropped: dict[str, bool] = {}
     for span, label in spans:
-        if label == "PERSON" and " " not in span and span.casefold() not in name_words:
+        if label == "PERSON" and " " not in span and span.casefold() not in name_words and span not in dropped:
             found = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(span) + r"(?!\w)", text)]
-            if found and all(_sentence_start(text, i) for i in found):
-                continue
-        out.append((span, label))
-    return out
+            dropped[span] = bool(found) and all(_sentence_start(text, i) for i in found)
+    return [(span, label) for span, label in spans if not (label == "PERSON" and dropped.get(span))]
 
 
 def _sentence_start(text: str, i: int) -> bool:
@@ -211,6 +212,8 @@ def place_by_context(span: str, label: str, text: str) -> str:
         return label
     if {words[0].casefold(), words[-1].casefold()} & FEATURE_WORDS and len(words) > 1:
         return PLACE_LABEL
+    if f"of {span}" not in text:  # every mention must follow "<town> of"
+        return label
     found = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(span) + r"(?!\w)", text)]
     if found and all(_PLACE_CONTEXT.search(text[max(0, i - 30) : i]) for i in found):
         return PLACE_LABEL
@@ -253,14 +256,15 @@ def spot_places(text: str, spans: list[Span]) -> list[Span]:
     covered = _covered(text, [s for s, _ in spans])
     g = gazetteer()
     found = []
-    for line in text.splitlines():
-        tokens = [(m.start(), m.group()) for m in re.finditer(r"[A-Za-z][\w'’.-]*[\w]|[A-Za-z]", line)]
-        base = text.find(line)
+    base = 0
+    for line in text.splitlines(keepends=True):
+        tokens = [(m.start(), m.group()) for m in _TOKEN.finditer(line)]
         words = [w for _, w in tokens]
+        offset, base = base, base + len(line)
         for start, end, place in g.spot(words):
             chunk = words[start:end]
-            pos = base + tokens[start][0]
-            if any(covered[pos : pos + len(" ".join(chunk))]):
+            first, last = tokens[start], tokens[end - 1]
+            if any(covered[offset + first[0] : offset + last[0] + len(last[1])]):
                 continue
             if _is_caps(chunk) and len(" ".join(chunk)) >= 4 or _standalone(words, start, end) and place.well_known:
                 found.append((place.name, PLACE_LABEL))
@@ -292,19 +296,28 @@ def _covered(text: str, names: list[str]) -> bytearray:
 def refine(spans: list[Span], text: str) -> list[Span]:
     """The model's spans with the rules above applied, ready for the canonicaliser."""
     out: list[Span] = []
-    for span, label in spans:
-        for part, lb in split_span(" ".join(span.split()), label):
-            if not part or is_headline_junk(part, lb, text):
-                continue
-            if lb == "ORG" and is_credit_only(part, text):
-                continue
-            lb = place_by_context(part, lb, text)
-            if lb:
-                out.append((part, lb))
+    done: dict[Span, list[Span]] = {}  # an article repeats its spans: each distinct one is worked out once
+    for span in spans:
+        if span not in done:
+            done[span] = _refine_one(*span, text)
+        out.extend(done[span])
     out = extend_particle_names(out, text)
     out = retype_places(out)  # before the next rule: "Kyiv said ..." opens a sentence but is a place
     out = drop_capitalised_words(out, text)
     return out + spot_places(text, out)
+
+
+def _refine_one(span: str, label: str, text: str) -> list[Span]:
+    out = []
+    for part, lb in split_span(" ".join(span.split()), label):
+        if not part or is_headline_junk(part, lb, text):
+            continue
+        if lb == "ORG" and is_credit_only(part, text):
+            continue
+        lb = place_by_context(part, lb, text)
+        if lb:
+            out.append((part, lb))
+    return out
 
 
 def _initials(name: str) -> str:
