@@ -183,3 +183,16 @@ def test_alias_map_round_trips_through_the_generation(tmp_path):
     entity_merge.save(maps, tmp_path)
     assert entity_merge.load(tmp_path) == maps
     assert entity_merge.load(tmp_path / "missing") == {}
+
+
+def test_headline_speaker_is_a_person_guess():
+    text = "LAWSON SAYS STERLING IS STABLE\n\nTREASURY'S BAKER SEES GROWTH, JAPAN SAYS"
+    assert rules.headline_speakers(text) == [("LAWSON", "PERSON"), ("BAKER", "PERSON")]  # Japan is a place
+    assert rules.headline_speakers("Lawson says sterling is stable.") == []  # mixed case: the model's job
+
+
+def test_capitals_only_guesses_need_the_archive_to_know_the_name():
+    arts = [{"people": ["Nigel Lawson"]}, {"people": ["LAWSON"]}, {"people": ["TREASURY"]}]
+    _, out = _merged(arts, ["1987"] * 3)
+    assert out[1]["people"] == ["Nigel Lawson"]
+    assert out[2]["people"] == []

@@ -14,7 +14,9 @@ into a map value -> (facet, canonical value):
 3. an organisation or place that the archive more often names as a person
    moves to people ("Volcker" tagged ORG -> "Paul Volcker"); a full name
    ("Olaf Scholz" tagged ORG) needs only half as many person mentions;
-4. an acronym or a bare head word of exactly one longer value of the same
+4. a person value only ever written in capitals that the archive never
+   writes in mixed case is dropped (a headline guess, "TREASURY");
+5. an acronym or a bare head word of exactly one longer value of the same
    facet folds into it ("ECB" -> "European Central Bank", "Commission" ->
    "European Commission").
 
@@ -165,6 +167,7 @@ def alias_maps(counts: Counts) -> AliasMap:
     person_total = Counter()
     for value, periods in people.items():
         person_total[person_of[value].casefold()] += sum(periods.values())
+    mixed_people = {v.casefold() for v in people if _mixed(v)} | {surname(v) for v in people if _mixed(v)}
     maps: AliasMap = {}
     for facet, counter in counts.items():
         case = people_case if facet == PEOPLE else _case_map(counter)
@@ -176,6 +179,8 @@ def alias_maps(counts: Counts) -> AliasMap:
             target = (facet, acronyms.get(value, value))
             if facet == PEOPLE:
                 target = (PEOPLE, person_of.get(value, value))
+                if not _mixed(value) and value.casefold() not in mixed_people:
+                    target = (PEOPLE, None)  # only ever an ALL-CAPS headline guess: not a name the archive knows
             else:
                 person = _as_person(value, here[value], people, person_of, full_by_surname)
                 # a full name the archive knows as a person needs half the votes; a bare word all of them
@@ -207,7 +212,7 @@ def apply(maps: AliasMap, values: dict[str, list[str]]) -> dict[str, list[str]]:
         for value in items:
             target_facet, target = facet_map.get(value, (facet, value))
             bucket = out.setdefault(target_facet, [])
-            if target not in bucket:
+            if target is not None and target not in bucket:
                 bucket.append(target)
     return out
 
@@ -223,7 +228,7 @@ def apply_stored(maps: AliasMap, stored: dict) -> dict:
 
 def canonical_filter(maps: AliasMap, facet: str, values: list[str]) -> list[str]:
     """Filter values under the map, case-insensitively, so an old link on "Reagan" still finds its articles."""
-    same = {k.casefold(): t for k, (f, t) in maps.get(facet, {}).items() if f == facet}
+    same = {k.casefold(): t for k, (f, t) in maps.get(facet, {}).items() if f == facet and t is not None}
     return list(dict.fromkeys(same.get(v.casefold(), v) for v in values))
 
 
@@ -254,7 +259,8 @@ def remap_pairs(values: dict[str, list[tuple[int, str]]], maps: AliasMap) -> dic
         facet_map = maps.get(facet, {})
         for doc, value in pairs:
             target_facet, target = facet_map.get(value, (facet, value))
-            out.setdefault(target_facet, []).append((doc, target))
+            if target is not None:
+                out.setdefault(target_facet, []).append((doc, target))
     return {facet: sorted(set(pairs)) for facet, pairs in out.items()}
 
 
