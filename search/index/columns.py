@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from search.facets import FILTER_FACETS
-from search.index import whoosh_internals
+from search.index import entity_merge, whoosh_internals
 from search.index.writer import open_index
 
 FILENAME = "columns.npz"
-VERSION = 5
+VERSION = 6  # 5: the publisher's day column; 6: entity facets under the archive alias map
 NO_DATE = np.iinfo(np.int64).min  # sentinel for undated articles
 SPELL_SAMPLE_DOCS = 20_000  # bodies read for the spelling vocabulary (titles are always all read)
 _SPELL_WORD_RE = re.compile(r"[^\W\d_]{3,24}")
@@ -160,10 +160,20 @@ def compute(directory: Path) -> Columns:
             spelling.update(_SPELL_WORD_RE.findall(text.lower()))
         title_len = whoosh_internals.field_lengths(reader, "title", size)
         body_len = whoosh_internals.field_lengths(reader, "body", size)
+    values = _merge_entities(values, date, directory)
     facets = {name: _facet(pairs, size) for name, pairs in values.items()}
     words = [w for w, n in spelling.items() if n >= 2]
     return Columns(key, live, date, local, title_len, body_len, hashes, facets,
                    np.array(words, dtype=str), np.array([spelling[w] for w in words], dtype=np.int64))
+
+
+def _merge_entities(values: dict, date: np.ndarray, directory: Path) -> dict:
+    """Facet pairs under the archive's alias map (entity_merge), which is saved beside the columns."""
+    counts = entity_merge.counts_from_pairs(values, entity_merge.years_of(date, NO_DATE))
+    maps = entity_merge.alias_maps(counts)
+    with contextlib.suppress(OSError):
+        entity_merge.save(maps, directory, counts)
+    return entity_merge.remap_pairs(values, maps)
 
 
 def _epoch(value) -> int:

@@ -21,6 +21,7 @@ import numpy as np
 from whoosh.filedb.filestore import FileStorage
 
 from search.index import columns as columns_mod
+from search.index import entity_merge
 from search.index.columns import NO_DATE
 from search.index.generations import IndexHome, NoIndex
 from search.query import parse as qparse
@@ -49,6 +50,7 @@ class Generation:
         self.searcher = _open_unmapped(path).searcher()
         self.reader = self.searcher.reader()
         self.columns = columns_mod.load(path)
+        self.aliases = entity_merge.load(path)  # after load: computing the columns writes it
         self.postings = Postings(self.reader, self.columns, self.lock)
         self.year = _years(self.columns.local)
         self.documents = int(self.columns.live.sum())
@@ -61,8 +63,10 @@ class Generation:
         return self._speller
 
     def stored(self, docnum: int) -> dict:
+        """Stored fields, entity values under the generation's alias map (one value per entity)."""
         with self.lock:
-            return self.reader.stored_fields(docnum)
+            stored = self.reader.stored_fields(docnum)
+        return entity_merge.apply_stored(self.aliases, stored)
 
     def docnum(self, article_id: str) -> int | None:
         with self.lock:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from search.facets import FILTER_FACETS
+from search.index import entity_merge
 from search.index.columns import NO_DATE
 from search.index.schema import TEXT_FIELDS, news_analyzer
 from search.query import tree as qtree
@@ -49,6 +50,7 @@ class HitSet:
         masks = {}
         for name, values in selected.items():
             facet = self.cols.facets[name]
+            values = entity_merge.canonical_filter(self.gen.aliases, name, values)  # "Reagan" -> "Ronald Reagan"
             masks[name] = facet.docs_mask(facet.ids_for(values), self.cols.size)
         return masks
 
