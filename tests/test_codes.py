@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import REUTERS_DIR
 
 from search.ingest import codes
-
-from conftest import REUTERS_DIR
 
 DESCRIPTIONS = """
   Some notes (1990) on the categories.

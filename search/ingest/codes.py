@@ -24,13 +24,13 @@ _ENTRY_RE = re.compile(r"^(?P<text>.*?)\s*\((?P<code>[A-Z][A-Z0-9-]*)\)\s*$", re
 _BRACKETED_RE = re.compile(r"\s*\[[^\]]*\]")
 _NAME_PART_RE = re.compile(r"[^a-z]")
 # Words that open a role or honorific, never a given name: the walk back from a surname stops there.
-_ROLE_WORDS = frozenset("""
+_ROLE_WORDS = frozenset(re.findall(r"\S+", """
     president minister governor chancellor premier treasurer secretary chairman chairwoman leader statesman
     speaker head state bank treasury mrs mr dr general ayatollah hojatoleslam king queen prince sheikh emir
     representative commissioner director director-general agency planning party former deputy chief of and
     the for prime reserve federal central trade council commission forestry privatisation policy affairs food
     telegraph negotiations office board staff company oil lord
-""".split())
+"""))
 _ACRONYM_CODES = frozenset({"uk", "usa", "uae", "ussr"})  # place codes that read as letters, not words
 MAX_GIVEN_NAMES = 3
 MAX_FILE_BYTES = 1 << 20  # a descriptions or code list file is a few kB; anything huge is not one
