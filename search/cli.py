@@ -15,7 +15,7 @@ from pathlib import Path
 
 from search.facets import FACETS, FILTER_FACETS
 from search.index.generations import IndexHome, Locked, NoIndex, default_root
-from search.query.engine import SORTS
+from search.query.params import SORTS
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL, EXIT_SHRINK, EXIT_LOCKED = 0, 1, 2, 3, 75
 EXIT_MEANINGS = {  # the README's exit-code table says the same (tests/test_docs.py keeps them in step)
@@ -212,7 +212,7 @@ def run_rollback(args, home: IndexHome) -> int:
 
 
 def run_search(args, home: IndexHome) -> int:
-    from search.query.engine import QueryError, SearchEngine, SearchParams
+    from search.query import QueryError, SearchEngine, SearchParams
     from search.terminal import format_table
 
     engine = SearchEngine(home.root)

@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import url_for
 
 from search.facets import BY_NAME, FACETS
-from search.query.engine import SORTS as ENGINE_SORTS
+from search.query.params import SORTS as ENGINE_SORTS
 
 FACET_SHOWN = 6  # values shown before the "more" link
 SORTS = tuple((name, name.capitalize()) for name in ENGINE_SORTS)  # (value, label) for the sort links

@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 
 from search.facets import ENTITY_FIELDS, FACET_NAMES, FACETS
 from search.index.generations import NoIndex
-from search.query.engine import MAX_PAGE, QueryError, SearchParams
+from search.query import MAX_PAGE, QueryError, SearchParams
 
 from . import feeds, present
 
