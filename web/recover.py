@@ -16,7 +16,8 @@ from werkzeug.datastructures import MultiDict
 
 from search.facets import FILTER_FACETS
 from search.query import freedates
-from search.query.engine import MAX_FILTER_VALUES, MAX_PAGE, MAX_PER_PAGE, QueryError, SearchParams
+from search.query.errors import QueryError
+from search.query.params import MAX_FILTER_VALUES, MAX_PAGE, MAX_PER_PAGE, SearchParams
 from search.query.parse import MAX_QUERY_CHARS
 
 DATE_FIELDS = ("from", "to")

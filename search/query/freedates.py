@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from search.query.parse import QueryError, date_bounds
+from search.query.dates import date_bounds
+from search.query.errors import QueryError
 
 Role = Literal["from", "to"]
 MAX_CHARS = 60
