@@ -46,6 +46,7 @@ class ArticlePage(Summary):
 class FacetCount(TypedDict):
     value: str
     count: int
+    label: NotRequired[str]  # the readable name of a coded value (``money-fx`` → "Money/Foreign Exchange")
 
 
 class Bucket(TypedDict):
@@ -71,7 +72,9 @@ class SearchAnswer(TypedDict):
     took_ms: float
     filters: Filters
     results: list[Result]
-    facets: dict[str, list[FacetCount]]  # each of FILTER_FACETS, and "year"
+    facets: dict[str, list[FacetCount]]  # each of FILTER_FACETS, and "year": the top values
+    facet_values: dict[str, int]  # how many distinct values each facet has over the whole hit set
+    ignored_words: list[str]  # typed words the index cannot match (stop words, single letters, symbols)
     histogram: Histogram
     suggestion: str | None
     partial: bool  # the time budget ran out: counts and results may be incomplete
