@@ -20,8 +20,9 @@ from pathlib import Path
 
 from search import state
 from search.facets import ENTITY_FIELDS
-from search.index import writer
+from search.index import labels, writer
 from search.index.generations import IndexHome
+from search.ingest import codes
 from search.ingest.boilerplate import RepeatedParagraphs
 from search.ingest.dedupe import dedupe
 from search.ingest.entities.annotate import add_entities
@@ -75,6 +76,7 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
             writer.write_all(work, articles, options.procs)
             manifest = {r.path: r.manifest_entry() for r in records}
             state.write_state(work, manifest, repeated, report, number, sources, started, "rebuild")
+            labels.save(work, codes.labels_beside(sources))  # readable names of coded values, if the corpus has them
             _guard_shrink(home, report.articles, options.force)
             home.publish(number, work)
     report.generation = number
@@ -113,6 +115,7 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
             manifest.update({r.path: r.manifest_entry() for r in records})
             manifest.update(touched)
             state.write_state(work, manifest, repeated, report, number, sources, started, "update")
+            labels.save(work, labels.load(live).merged(codes.labels_beside(sources)))
             home.publish(number, work)
     report.generation = number
     return _finish_report(report, started)

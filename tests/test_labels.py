@@ -31,3 +31,36 @@ def test_empty_labels_leave_no_file_and_merge_keeps_older(tmp_path: Path):
     assert merged.label("orgs", "ec") == "European Community"
     labels.save(tmp_path, {})
     assert not (tmp_path / labels.FILENAME).exists()
+
+
+def test_rebuild_saves_the_corpus_labels_and_the_engine_shows_them(tmp_path: Path):
+    from conftest import write_jsonl
+
+    from search.build import BuildOptions, rebuild, update
+    from search.index.generations import IndexHome
+    from search.query.engine import SearchEngine
+    from search.query.params import SearchParams
+
+    corpus = tmp_path / "corpus"
+    write_jsonl(corpus / "wire.jsonl", [
+        {"id": "a", "body": "Bonn talks on the mark.", "places": ["west-germany"], "topics": ["money-fx"]},
+        {"id": "b", "body": "Wellington dairy output.", "places": ["new-zealand"], "topics": ["dairy"]},
+    ])
+    (corpus / "all-places-strings.lc.txt").write_text("west-germany\nnew-zealand\n")
+    (corpus / "cat-descriptions.txt").write_text("Money/Foreign Exchange (MONEY-FX)\n")
+    (corpus / "all-topics-strings.lc.txt").write_text("money-fx\n")
+    home = IndexHome(tmp_path / "index")
+    options = BuildOptions(extract_entities=False, on_reject=lambda r: None)
+    rebuild(home, [str(corpus)], options)
+    engine = SearchEngine(home.root)
+    answer = engine.search(SearchParams())
+    places = {f["value"]: f["label"] for f in answer["facets"]["places"]}
+    assert places == {"west-germany": "West Germany", "new-zealand": "New Zealand"}
+    assert {f["value"]: f["label"] for f in answer["facets"]["topics"]} == {
+        "money-fx": "Money/Foreign Exchange", "dairy": "dairy"}
+    assert answer["facet_values"]["places"] == 2
+    listing = engine.facet_values(SearchParams(), "places", contains="zeal")
+    assert [(v["value"], v["label"], v["count"]) for v in listing["values"]] == [("new-zealand", "New Zealand", 1)]
+    write_jsonl(corpus / "more.jsonl", [{"id": "c", "body": "More Bonn talks.", "places": ["west-germany"]}])
+    update(home, [str(corpus / "more.jsonl")], options)  # no code lists beside it: the live labels are kept
+    assert engine.labels().label("places", "west-germany") == "West Germany"
