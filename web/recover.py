@@ -151,3 +151,10 @@ def page_past_end(requested: int, total: int, per_page: int) -> tuple[int, Probl
     if requested <= last:
         return None
     return last, Problem("page", f"Page {requested} is past the end; this is page {last}, the last.")
+
+
+def empty_answer(params: SearchParams) -> dict:
+    """What the page shows when the query text itself could not be read: nothing found, nothing counted."""
+    return {"query": params.q, "total": 0, "page": params.page, "per_page": params.per_page, "took_ms": 0.0,
+            "results": [], "facets": {}, "facet_values": {}, "histogram": None, "suggestion": None,
+            "partial": False, "ignored_words": [], "no_searchable_words": False}

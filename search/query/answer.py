@@ -75,6 +75,7 @@ class SearchAnswer(TypedDict):
     facets: dict[str, list[FacetCount]]  # each of FILTER_FACETS, and "year": the top values
     facet_values: dict[str, int]  # how many distinct values each facet has over the whole hit set
     ignored_words: list[str]  # typed words the index cannot match (stop words, single letters, symbols)
+    no_searchable_words: bool  # every typed word was ignored: the query matches nothing, and says so
     histogram: Histogram
     suggestion: str | None
     partial: bool  # the time budget ran out: counts and results may be incomplete

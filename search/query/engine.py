@@ -24,8 +24,10 @@ from search.index import columns as columns_mod
 from search.index import labels as labels_mod
 from search.index.columns import NO_DATE
 from search.index.generations import IndexHome, NoIndex
+from search.index.schema import TEXT_FIELDS
 from search.query import parse as qparse
 from search.query.answer import ArticlePage, FacetCount, Health, Result, SearchAnswer, describe, filters_echo
+from search.query.errors import QueryError
 from search.query.evaluate import Deadline
 from search.query.facetvalues import FacetValuesPage, values_page
 from search.query.histogram import histogram
@@ -33,7 +35,9 @@ from search.query.hits import HitSet
 from search.query.params import SearchParams
 from search.query.postings import Postings
 from search.query.related import more_like_this
+from search.query.snippets import Highlighter
 from search.query.spelling import Speller
+from search.query.tree import Nothing, positive_terms
 
 __all__ = ["SearchEngine"]
 
@@ -152,6 +156,7 @@ class SearchEngine:
             "facets": labelled(hit_set.facets(), gen.labels),
             "facet_values": hit_set.distinct,
             "ignored_words": list(parsed.ignored),
+            "no_searchable_words": isinstance(parsed.tree, Nothing),
             "histogram": histogram(gen.columns.date[hits]),
             "suggestion": None if deadline.expired() else hit_set.suggestion(params.q),
             "partial": deadline.expired(),
@@ -168,6 +173,16 @@ class SearchEngine:
         vocab, counts, selected = hit_set.value_counts(name)
         return values_page(name, vocab, counts, selected, lambda value: gen.labels.label(name, value),
                            contains=contains, page=page, per_page=per_page)
+
+    def highlighted(self, q: str, paragraphs: list[str]) -> list[str]:
+        """Paragraphs as escaped HTML with the words of query ``q`` in <mark> (no match: just escaped)."""
+        try:
+            tree = qparse.parse(q).tree
+        except QueryError:
+            tree = None
+        terms = {t for f, t in positive_terms(tree) if f in TEXT_FIELDS} if tree is not None else set()
+        highlighter = Highlighter(terms)
+        return [highlighter.mark_all(p) for p in paragraphs]
 
     def labels(self) -> labels_mod.Labels:
         """The live generation's readable labels of coded values (empty when the sources gave none)."""
