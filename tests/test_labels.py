@@ -64,3 +64,14 @@ def test_rebuild_saves_the_corpus_labels_and_the_engine_shows_them(tmp_path: Pat
     write_jsonl(corpus / "more.jsonl", [{"id": "c", "body": "More Bonn talks.", "places": ["west-germany"]}])
     update(home, [str(corpus / "more.jsonl")], options)  # no code lists beside it: the live labels are kept
     assert engine.labels().label("places", "west-germany") == "West Germany"
+
+
+def test_csv_adds_label_columns_for_coded_facets():
+    from web.feeds import csv_chunks
+
+    table = labels.Labels({"places": {"west-germany": "West Germany"}})
+    text = "".join(csv_chunks([{"id": "a", "places": ["west-germany", "kiel"], "people": ["Anna Berg"]}], table))
+    header, row = text.splitlines()[:2]
+    assert header.endswith(",places_label") and "people_label" not in header
+    assert row.endswith(",West Germany; kiel")
+    assert "places_label" not in "".join(csv_chunks([{"id": "a"}]))

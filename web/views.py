@@ -161,8 +161,7 @@ def search_page():
         "answer": answer,
         "links": links,
         "problems": [present.problem_view(p, links) for p in problems],
-        "typed": {name: mended.typed[name] if mended.problem(name) else links.value(name) or ""
-                  for name in recover.DATE_FIELDS},
+        "typed": mended.typed,  # the date fields show what was typed ("last week"), mended or not
         "facets": present.build_facets(answer, links, more, label_of),
         "chips": present.build_chips(links, label_of),
         "histogram": present.build_histograms(answer.get("histogram"), links),
@@ -267,7 +266,7 @@ def search_csv():
         "Content-Disposition": 'attachment; filename="newsearch-export.csv"',
         "X-Export-Cap": str(EXPORT_CAP),
     }
-    chunks = stream_with_context(feeds.csv_chunks(all_rows()))
+    chunks = stream_with_context(feeds.csv_chunks(all_rows(), engine().labels()))
     return Response(chunks, mimetype="text/csv", headers=headers)
 
 
