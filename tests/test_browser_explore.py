@@ -118,7 +118,9 @@ def test_every_facet_value_reachable_on_reuters(browser, reuters_server):
                     break
                 seen.update({v["value"]: v for v in listing["values"]})
                 number += 1
-            assert len(seen) == distinct > 20, facet  # more than the sidebar's top values, every one once
+            assert len(seen) == distinct, facet  # every value once
+            if facet in ("places", "topics"):
+                assert distinct > 20, facet  # more than the answer's top values
         kuwait = page.request.get(reuters_server + "/api/facets/places?contains=kuw").json()["values"]
         assert [(v["value"], v["label"]) for v in kuwait] == [("kuwait", "Kuwait")]
         filtered = page.request.get(reuters_server + "/api/search?per_page=1&places=kuwait").json()
