@@ -13,9 +13,11 @@ from whoosh.filedb.structfile import BufferFile, StructFile
 
 from search.index import columns, writer
 from search.index.generations import IndexHome
+from search.index.whoosh_internals import segment_id
+from search.index.whoosh_internals import stored_extents as read_extents
 from search.model import Article
 from search.query.segcache import SegmentCache, nbytes
-from search.query.stored import StoredDocs, read_extents, segment_id
+from search.query.stored import StoredDocs
 
 
 def _articles(count: int, tag: str) -> list[Article]:

@@ -2,7 +2,10 @@
 
 One long-lived ``SearchEngine`` per process. It keeps the live generation
 open (Whoosh reader, numpy columns, posting cache) and reopens only when the
-``current`` symlink points somewhere new — a readlink per request.
+``current`` symlink points somewhere new — a readlink per request. What was
+decoded from a segment (postings, positions, stored documents) is cached by
+segment in the engine's ``SegmentCache``, so after an update's swap only the
+new segment is read cold.
 
 A search evaluates the whole hit set with numpy (``hits.HitSet`` over ``evaluate.Evaluator``),
 so facet counts, the histogram and sorting cover every hit, not just a page.
@@ -31,7 +34,9 @@ from search.query.hits import HitSet
 from search.query.params import SearchParams
 from search.query.postings import Postings
 from search.query.related import more_like_this
+from search.query.segcache import SegmentCache
 from search.query.spelling import Speller
+from search.query.stored import StoredDocs
 
 __all__ = ["SearchEngine"]
 
@@ -42,14 +47,16 @@ RETIRE_AFTER_S = 120.0  # a replaced generation stays open this long for queries
 class Generation:
     """Everything opened once per live generation: reader, columns, posting cache, speller."""
 
-    def __init__(self, path: Path, link: str):
+    def __init__(self, path: Path, link: str, segments: SegmentCache | None = None):
         self.link = link
         self.number = IndexHome.number_of(path)
         self.lock = threading.RLock()
         self.searcher = _open_unmapped(path).searcher()
         self.reader = self.searcher.reader()
         self.columns = columns_mod.load(path)
-        self.postings = Postings(self.reader, self.columns, self.lock)
+        segments = segments if segments is not None else SegmentCache()
+        self.postings = Postings(self.reader, self.columns, self.lock, segments)
+        self.documents_store = StoredDocs(self.reader, segments)
         self.year = _years(self.columns.date)
         self.documents = int(self.columns.live.sum())
         self._speller: Speller | None = None
@@ -62,7 +69,7 @@ class Generation:
 
     def stored(self, docnum: int) -> dict:
         with self.lock:
-            return self.reader.stored_fields(docnum)
+            return self.documents_store.get(docnum)
 
     def docnum(self, article_id: str) -> int | None:
         with self.lock:
@@ -71,6 +78,7 @@ class Generation:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
+            self.documents_store.close()
             self.searcher.close()
 
 
@@ -98,6 +106,7 @@ class SearchEngine:
         self._gen: Generation | None = None
         self._retired: list[tuple[float, Generation]] = []
         self._lock = threading.Lock()
+        self.segments = SegmentCache()  # outlives generations: keyed by immutable segment
 
     def generation(self) -> Generation:
         """The open live generation, reopened when ``current`` points at a new one."""
@@ -114,7 +123,7 @@ class SearchEngine:
                 if not path.is_dir():
                     raise NoIndex(f"the live generation {path} is missing")
                 self._retire(self._gen)
-                self._gen = Generation(path, link)
+                self._gen = Generation(path, link, self.segments)
             return self._gen
 
     def _retire(self, old: Generation | None) -> None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from search.query.engine import Generation
 
 FACET_LIMIT = 20  # values listed per facet in an answer
+_NO_IDS = np.zeros(0, np.int64)  # no selection: skips building the facet's case-folded lookup (1.7 ms cold)
 
 
 class HitSet:
@@ -60,7 +61,8 @@ class HitSet:
             mask, hits = self._without(name)
             facet = self.cols.facets[name]
             counts = facet.count(hits, mask)
-            out[name] = _top(facet.vocab, counts, facet.ids_for(getattr(self.params, name)))
+            selected = getattr(self.params, name)
+            out[name] = _top(facet.vocab, counts, facet.ids_for(selected) if selected else _NO_IDS)
         _, hits = self._without("date")
         out["year"] = self._years(hits)
         return out
@@ -128,7 +130,7 @@ class HitSet:
 
     # -- spelling ------------------------------------------------------------------------------
     def suggestion(self, q: str) -> str | None:
-        return suggest(q, self.parsed.words, self.gen.speller, self._in_index, len(self.hits))
+        return suggest(q, self.parsed.words, lambda: self.gen.speller, self._in_index, len(self.hits))
 
     def _in_index(self, word: str) -> bool:
         analysed = [t.text for t in news_analyzer()(word)]

@@ -6,8 +6,6 @@ article text can never inject markup. A word is what the indexer calls one (``sc
 from __future__ import annotations
 
 import html
-import itertools
-import re
 from collections.abc import Iterable
 
 from search.index.schema import WORD_RE, stem
@@ -45,26 +43,41 @@ class Highlighter:
         return _render(text, start, end, inside)
 
     def _marks(self, text: str) -> list[tuple[int, int, str]]:
-        """Positions of matching words: each distinct word is judged once, then one regex finds them all."""
-        hits = {word for word in set(WORD_RE.findall(text)) if self.matches(word)}
-        if not hits:
-            return []
-        alternatives = "|".join(re.escape(w) for w in sorted(hits, key=len, reverse=True))
-        pattern = re.compile(rf"(?<![\w.])(?:{alternatives})(?![\w]|\.\w)")
-        return [(m.start(), m.end(), m.group().lower()) for m in itertools.islice(pattern.finditer(text), MAX_MARKS)]
+        """Positions of the matching words, in one pass over the text's words, each distinct word judged once.
+
+        A word right after a dot ("..oil") is not marked, as the indexer's word pattern would not start
+        there either. One pass instead of judging the distinct words and then compiling a regex of them:
+        the compile was a third of a cold snippet (measured on Reuters ×1).
+        """
+        seen, matches = self._seen, self.matches
+        out = []
+        for match in WORD_RE.finditer(text):
+            word = match.group()
+            known = seen.get(word)
+            if known is None:
+                known = matches(word)
+            if known:
+                start = match.start()
+                if start and text[start - 1] == ".":
+                    continue
+                out.append((start, match.end(), word.lower()))
+                if len(out) >= MAX_MARKS:
+                    break
+        return out
 
 
 def _best_window(marks: list[tuple[int, int, str]], size: int) -> int:
     """Start offset of the window holding the most distinct matched words (then the most matches)."""
     best, best_key = 0, (-1, -1)
     lead = size // 5
+    stems = [stem(word) for _, _, word in marks]
     for i, (first, _, _) in enumerate(marks):
         words = set()
         count = 0
-        for _, end, word in marks[i:]:
-            if end - first > size - lead:
+        for j in range(i, len(marks)):
+            if marks[j][1] - first > size - lead:
                 break
-            words.add(stem(word))
+            words.add(stems[j])
             count += 1
         key = (len(words), count)
         if key > best_key:
