@@ -1,7 +1,7 @@
 """Query benchmark: newsearch's engine vs tantivy vs plain Whoosh groupedby faceting vs SQLite FTS5, on Reuters ×N.
 
     .venv/bin/pip install -e '.[bench]'   # tantivy (bench/peer_tantivy.py)
-    .venv/bin/python bench/bench_query.py [--copies 10] [--dir /tmp/bench-query] [--reuse] [--warm-runs 5]
+    .venv/bin/python bench/bench_query.py [--copies 10] [--dir /tmp/bench-query] [--reuse] [--warm-runs 5] [--clock cpu]
 
 Builds (or with --reuse, reuses) Reuters-21578 replicated N times with distinct
 ids (``reuters-123-x4``), as a newsearch index home and as an SQLite FTS5
@@ -227,23 +227,23 @@ class Fts5:
 
 
 # -- measuring -------------------------------------------------------------------------------------
-def measure(engine, warm_runs: int) -> dict:
+def measure(engine, warm_runs: int, clock=time.perf_counter) -> dict:
     """Cold first (a fresh engine per query, opening not timed), which also warms up; then warm repetitions."""
     totals, cold = {}, []
     for q, fts_q, filters in QUERIES:
         engine.open()
-        started = time.perf_counter()
+        started = clock()
         totals[q] = engine.run(q, fts_q, filters)
-        cold.append(time.perf_counter() - started)
+        cold.append(clock() - started)
     engine.open()
     for q, fts_q, filters in QUERIES:  # warm-up of the engine that the warm runs use
         engine.run(q, fts_q, filters)
     warm = []
     for _ in range(warm_runs):
         for q, fts_q, filters in QUERIES:
-            started = time.perf_counter()
+            started = clock()
             engine.run(q, fts_q, filters)
-            warm.append(time.perf_counter() - started)
+            warm.append(clock() - started)
     return {"warm": warm, "cold": cold, "totals": totals}
 
 
@@ -260,6 +260,9 @@ def main(argv=None) -> int:
     parser.add_argument("--dir", default="/tmp/bench-query")
     parser.add_argument("--reuse", action="store_true", help="reuse the index and database built by a previous run")
     parser.add_argument("--warm-runs", type=int, default=5)
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="cpu: this process's CPU time per query (steadier than wall time on a busy shared "
+                             "machine; every engine here answers a query on one thread)")
     parser.add_argument("--whoosh-warm-runs", type=int, default=1, help="plain Whoosh is slow: fewer repetitions")
     parser.add_argument("--skip", nargs="*", default=[], choices=["whoosh", "fts5", "tantivy"])
     args = parser.parse_args(argv)
@@ -292,7 +295,7 @@ def main(argv=None) -> int:
     results = {}
     for engine, runs in engines:
         print(f"measuring {engine.name} …", flush=True)
-        results[engine.name] = measure(engine, runs)
+        results[engine.name] = measure(engine, runs, time.process_time if args.clock == "cpu" else time.perf_counter)
     print_table(results, args)
     return 0
 
@@ -301,8 +304,8 @@ def print_table(results: dict, args) -> None:
     ours = results["newsearch (numpy columns)"]
     ours_p95 = pct(ours["warm"], 95)
     print(f"\n`.venv/bin/python bench/bench_query.py --copies {args.copies}{' --reuse' if args.reuse else ''}"
-          f" --warm-runs {args.warm_runs}` — {len(QUERIES)} queries, full answer (top 10 + 6 facets + histogram"
-          f" + snippets), times in ms\n")
+          f" --warm-runs {args.warm_runs} --clock {args.clock}` — {len(QUERIES)} queries, full answer (top 10"
+          f" + 6 facets + histogram + snippets), {args.clock} times in ms\n")
     print("| engine | warm p50 | warm p95 | cold p50 | cold p95 | warm p95 / newsearch | cold p95 / newsearch |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():

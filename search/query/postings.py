@@ -12,6 +12,7 @@ on the generation's deletions and statistics.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import threading
@@ -195,8 +196,8 @@ def _segment_positions(segment, fieldname: str, text: str) -> tuple[np.ndarray, 
         doc_parts.append(ids)
         delta_lists.extend(_position_deltas(values, fmt))
     docs = np.concatenate(doc_parts).astype(np.int32)
-    lengths = np.fromiter((len(d) for d in delta_lists), dtype=np.int64, count=len(delta_lists))
-    flat = np.fromiter((x for d in delta_lists for x in d), dtype=np.int64, count=int(lengths.sum()))
+    lengths = np.fromiter(map(len, delta_lists), dtype=np.int64, count=len(delta_lists))
+    flat = np.fromiter(itertools.chain.from_iterable(delta_lists), dtype=np.int64, count=int(lengths.sum()))
     ptr = np.zeros(len(docs) + 1, np.int64)
     np.cumsum(lengths, out=ptr[1:])
     running = np.cumsum(flat)  # deltas → absolute positions, restarting at each posting
