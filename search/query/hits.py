@@ -134,8 +134,8 @@ class HitSet:
 
     def _in_index(self, word: str) -> bool:
         analysed = [t.text for t in news_analyzer()(word)]
-        return bool(analysed) and all(self.gen.postings.doc_frequency("body", t) or
-                                      self.gen.postings.doc_frequency("title", t) for t in analysed)
+        postings = self.gen.postings
+        return bool(analysed) and all(postings.indexed("body", t) or postings.indexed("title", t) for t in analysed)
 
 
 def _all_of(masks: list[np.ndarray | None]) -> np.ndarray:

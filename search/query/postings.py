@@ -144,6 +144,14 @@ class Postings:
         return (weight * idf * tf * (K1 + 1) / (tf + K1 * norm)).astype(np.float32)
 
     # -- lexicon --------------------------------------------------------------------------
+    def indexed(self, fieldname: str, text: str) -> bool:
+        """Whether any live document has the term: from the posting cache when it holds the term."""
+        with self.lock:
+            cached = self._cache.get((fieldname, text))
+        if cached is not None and len(cached[0]):
+            return True
+        return self.doc_frequency(fieldname, text) > 0
+
     def doc_frequency(self, fieldname: str, text: str) -> int:
         with self.lock:
             return self.reader.doc_frequency(fieldname, text)
