@@ -107,3 +107,28 @@ def test_cache_is_bounded_by_bytes():
     assert cache.size_bytes <= 10_000
     assert ("seg", 49) in cache._items and ("seg", 0) not in cache._items
     assert nbytes((np.zeros(10, np.int64), np.zeros(5, np.float32))) >= 100
+
+
+def test_engine_after_an_update_decodes_only_the_new_segment(tmp_path):
+    """The same queries after a swap: answers equal a fresh engine's, and nothing of the old segment is re-read."""
+    from search.query.engine import SearchEngine
+    from search.query.params import SearchParams
+
+    home = IndexHome(tmp_path / "index")
+    _publish_first(home, _articles(300, "a"))
+    engine = SearchEngine(home.root)
+    queries = [SearchParams.from_mapping(q) for q in ({"q": "body number"}, {"q": '"number 7"'}, {"q": "title"},
+                                                      {"q": "body", "places": ["p1"]})]
+    for params in queries:
+        engine.search(params)
+    old_segments = engine.segments.segments()
+    _publish_update(home, _articles(40, "b"))
+    before = dict(engine.segments._items)
+    answers = [engine.search(params) for params in queries]
+    new_keys = [key for key in engine.segments._items if key not in before]
+    assert new_keys and all(key[0] not in old_segments for key in new_keys)
+    fresh = SearchEngine(home.root)
+    for params, answer in zip(queries, answers, strict=True):
+        expected = fresh.search(params)
+        assert {**answer, "took_ms": 0} == {**expected, "took_ms": 0}
+    assert answers[0]["total"] == 340
