@@ -2,7 +2,10 @@
 
 One long-lived ``SearchEngine`` per process. It keeps the live generation
 open (Whoosh reader, numpy columns, posting cache) and reopens only when the
-``current`` symlink points somewhere new — a readlink per request.
+``current`` symlink points somewhere new — a readlink per request. What was
+decoded from a segment (postings, positions, stored documents) is cached by
+segment in the engine's ``SegmentCache``, so after an update's swap only the
+new segment is read cold.
 
 A search evaluates the whole hit set with numpy (``hits.HitSet`` over ``evaluate.Evaluator``),
 so facet counts, the histogram and sorting cover every hit, not just a page.
@@ -36,8 +39,10 @@ from search.query.hits import HitSet
 from search.query.params import SearchParams
 from search.query.postings import Postings
 from search.query.related import more_like_this
+from search.query.segcache import SegmentCache
 from search.query.snippets import Highlighter
 from search.query.spelling import Speller
+from search.query.stored import StoredDocs
 from search.query.tree import Nothing, positive_terms
 
 __all__ = ["SearchEngine"]
@@ -49,7 +54,7 @@ RETIRE_AFTER_S = 120.0  # a replaced generation stays open this long for queries
 class Generation:
     """Everything opened once per live generation: reader, columns, posting cache, speller."""
 
-    def __init__(self, path: Path, link: str):
+    def __init__(self, path: Path, link: str, segments: SegmentCache | None = None):
         self.link = link
         self.number = IndexHome.number_of(path)
         self.lock = threading.RLock()
@@ -58,7 +63,9 @@ class Generation:
         self.columns = columns_mod.load(path)
         self.aliases = entity_merge.load(path)  # after load: computing the columns writes it
         self.labels = labels_mod.load(path)
-        self.postings = Postings(self.reader, self.columns, self.lock)
+        segments = segments if segments is not None else SegmentCache()
+        self.postings = Postings(self.reader, self.columns, self.lock, segments)
+        self.documents_store = StoredDocs(self.reader, segments)
         self.year = _years(self.columns.local)
         self.documents = int(self.columns.live.sum())
         self._speller: Speller | None = None
@@ -72,7 +79,7 @@ class Generation:
     def stored(self, docnum: int) -> dict:
         """Stored fields, entity values under the generation's alias map (one value per entity)."""
         with self.lock:
-            stored = self.reader.stored_fields(docnum)
+            stored = self.documents_store.get(docnum)  # cached: shared, never modified (apply_stored copies)
         return entity_merge.apply_stored(self.aliases, stored)
 
     def docnum(self, article_id: str) -> int | None:
@@ -82,6 +89,7 @@ class Generation:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
+            self.documents_store.close()
             self.searcher.close()
 
 
@@ -109,6 +117,7 @@ class SearchEngine:
         self._gen: Generation | None = None
         self._retired: list[tuple[float, Generation]] = []
         self._lock = threading.Lock()
+        self.segments = SegmentCache()  # outlives generations: keyed by immutable segment
 
     def generation(self) -> Generation:
         """The open live generation, reopened when ``current`` points at a new one."""
@@ -125,7 +134,7 @@ class SearchEngine:
                 if not path.is_dir():
                     raise NoIndex(f"the live generation {path} is missing")
                 self._retire(self._gen)
-                self._gen = Generation(path, link)
+                self._gen = Generation(path, link, self.segments)
             return self._gen
 
     def _retire(self, old: Generation | None) -> None:

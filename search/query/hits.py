@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from search.query.engine import Generation
 
 FACET_LIMIT = 20  # values listed per facet in an answer
+_NO_IDS = np.zeros(0, np.int64)  # no selection: skips building the facet's case-folded lookup (1.7 ms cold)
 
 
 class HitSet:
@@ -72,7 +73,8 @@ class HitSet:
             return self._year_counts()
         mask, hits = self._without(name)
         facet = self.cols.facets[name]
-        return facet.vocab, facet.count(hits, mask), facet.ids_for(getattr(self.params, name))
+        selected = getattr(self.params, name)
+        return facet.vocab, facet.count(hits, mask), facet.ids_for(selected) if selected else _NO_IDS
 
     def _without(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         own = self.date_mask if name == "date" else self.facet_masks.get(name)
@@ -137,12 +139,12 @@ class HitSet:
 
     # -- spelling ------------------------------------------------------------------------------
     def suggestion(self, q: str) -> str | None:
-        return suggest(q, self.parsed.words, self.gen.speller, self._in_index, len(self.hits))
+        return suggest(q, self.parsed.words, lambda: self.gen.speller, self._in_index, len(self.hits))
 
     def _in_index(self, word: str) -> bool:
         analysed = [t.text for t in news_analyzer()(word)]
-        return bool(analysed) and all(self.gen.postings.doc_frequency("body", t) or
-                                      self.gen.postings.doc_frequency("title", t) for t in analysed)
+        postings = self.gen.postings
+        return bool(analysed) and all(postings.indexed("body", t) or postings.indexed("title", t) for t in analysed)
 
 
 def _all_of(masks: list[np.ndarray | None]) -> np.ndarray:
