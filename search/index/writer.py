@@ -15,7 +15,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from search.index import whoosh_internals
+from search.index import postings_sidecar, whoosh_internals
 from search.index.schema import NAME_FIELDS, SEPARATOR, build_schema
 from search.model import Article
 
@@ -65,9 +65,10 @@ def write_all(directory: Path, articles: Sequence[Article], procs: int | None = 
     if procs == 1:
         with ix.writer(limitmb=WRITER_LIMIT_MB, codec=codec()) as writer:
             _add_all(writer, articles)
-        return
-    segments = _write_segments_in_parallel(directory, articles, procs)
-    whoosh_internals.commit_segments(ix, segments, codec=codec())
+    else:
+        segments = _write_segments_in_parallel(directory, articles, procs)
+        whoosh_internals.commit_segments(ix, segments, codec=codec())
+    postings_sidecar.write_missing(directory)
 
 
 def _add_all(writer, articles: Iterable[Article]) -> None:
@@ -108,3 +109,4 @@ def apply_changes(directory: Path, gone_paths: Iterable[str], articles: Iterable
             writer.delete_by_term("path", path)
         for article in articles:
             writer.update_document(**to_document(article))
+    postings_sidecar.write_missing(directory)  # the new segment's, and a merged one's
