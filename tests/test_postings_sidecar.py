@@ -107,6 +107,7 @@ def test_sidecars_follow_their_segments(tmp_path):
         assert {p.name for p in generation.glob(f"*{postings_sidecar.SUFFIX}")} == \
             {postings_sidecar.path_for(generation, i).name for i in ids}
     shared = first_ids & {segment_id(leaf) for leaf, _ in _reader(second).leaf_readers()}
+    assert shared, "the update keeps the first segment"
     for segid in shared:  # the same inode: written once
         inodes = {postings_sidecar.path_for(generation, segid).stat().st_ino for generation in (first, second)}
         assert len(inodes) == 1
