@@ -479,3 +479,17 @@ def test_hostile_corpus_rebuild_and_update_finish_and_keep_every_good_record(tmp
             for prefix in hostile.reported:
                 assert prefix in done.stderr
     assert hostile.good_ids <= set(stored(ix))
+
+
+def test_rebuild_cures_a_corrupt_live_generation_even_with_an_unreadable_file(tmp_path: Path, monkeypatch, capsys):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    write_jsonl(src / "f.jsonl", _three("one"))
+    write_jsonl(src / "g.jsonl", [rec("g1", "stays")])
+    assert cli("rebuild", "--no-entities", "--index", str(ix), str(src)) == 0
+    for path in IndexHome(ix).require_live().glob("*.toc"):
+        path.write_bytes(b"garbage")
+    FaultyFiles(monkeypatch).block(src / "f.jsonl")
+    capsys.readouterr()
+    assert cli("rebuild", "--force", "--no-entities", "--index", str(ix), str(src)) == 1
+    assert "its indexed articles are lost" in capsys.readouterr().err
+    assert set(stored(ix)) == {"g1"}
