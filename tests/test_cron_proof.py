@@ -493,3 +493,17 @@ def test_rebuild_cures_a_corrupt_live_generation_even_with_an_unreadable_file(tm
     assert cli("rebuild", "--force", "--no-entities", "--index", str(ix), str(src)) == 1
     assert "its indexed articles are lost" in capsys.readouterr().err
     assert set(stored(ix)) == {"g1"}
+
+
+def test_update_over_a_corrupt_live_generation_names_it_exit_2(tmp_path: Path):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    write_jsonl(src / "f.jsonl", _three("one"))
+    assert cli("rebuild", "--no-entities", "--index", str(ix), str(src)) == 0
+    live = IndexHome(ix).require_live()
+    for path in live.glob("*.toc"):
+        path.write_bytes(b"garbage")
+    rewrite(src / "f.jsonl", _three("two"))
+    done = run("update", "--index", str(ix), str(src))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and f"generation {live.name} is corrupt" in done.stderr
+    assert IndexHome(ix).require_live() == live
