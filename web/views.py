@@ -28,10 +28,10 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from search.facets import ENTITY_FIELDS, FACET_NAMES, FACETS
-from search.index.generations import NoIndex
+from search.index.generations import BrokenGeneration, NoIndex
 from search.query import MAX_PAGE, QueryError, SearchParams
 
-from . import feeds, present
+from . import feeds, present, urls
 
 bp = Blueprint("web", __name__)
 log = logging.getLogger(__name__)
@@ -203,9 +203,9 @@ def search_atom():
     links = present.Links(params.to_query_args())
     title = f"newsearch: {params.q}" if params.q else "newsearch: latest articles"
     body = feeds.atom_feed(
-        answer, title=title, self_url=request.url, feed_id=request.url,
-        html_url=request.host_url.rstrip("/") + links.other("web.search_page", drop_paging=True),
-        article_url=lambda article_id: url_for("web.article_page", article_id=article_id, _external=True),
+        answer, title=title, self_url=urls.this_request(), feed_id=urls.this_request(),
+        html_url=urls.absolute(links.other("web.search_page", drop_paging=True)),
+        article_url=lambda article_id: urls.external_url_for("web.article_page", article_id=article_id),
     )
     return Response(body, mimetype="application/atom+xml")
 
@@ -232,13 +232,12 @@ def search_csv():
 
 @bp.get("/opensearch.xml")
 def opensearch():
-    search_url = url_for("web.search_page", _external=True)
     body = feeds.opensearch_description(
-        html_template=search_url + "?q={searchTerms}",
-        atom_template=url_for("web.search_atom", _external=True) + "?q={searchTerms}",
-        json_template=url_for("web.api_search", _external=True) + "?q={searchTerms}",
-        self_url=url_for("web.opensearch", _external=True),
-        icon_url=url_for("static", filename="favicon.svg", _external=True),
+        html_template=urls.external_url_for("web.search_page") + "?q={searchTerms}",
+        atom_template=urls.external_url_for("web.search_atom") + "?q={searchTerms}",
+        json_template=urls.external_url_for("web.api_search") + "?q={searchTerms}",
+        self_url=urls.external_url_for("web.opensearch"),
+        icon_url=urls.external_url_for("static", filename="favicon.svg"),
     )
     return Response(body, mimetype="application/opensearchdescription+xml")
 
@@ -263,6 +262,12 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(QueryError)
     def _bad_query(exc):
         return error_response(400, str(exc) or "Bad parameters.")
+
+    @app.errorhandler(BrokenGeneration)
+    def _broken(exc):
+        log.error("%s", exc)
+        return error_response(503, f"The live index ({exc.name}) is damaged and cannot be searched; "
+                                   "the operator has to roll back or rebuild it.")
 
     @app.errorhandler(NoIndex)
     def _no_index(exc):

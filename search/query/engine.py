@@ -22,7 +22,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from search.index import columns as columns_mod
 from search.index.columns import NO_DATE
-from search.index.generations import IndexHome, NoIndex
+from search.index.generations import BrokenGeneration, IndexHome, NoIndex
 from search.query import parse as qparse
 from search.query.answer import ArticlePage, Health, Result, SearchAnswer, describe, filters_echo
 from search.query.evaluate import Deadline
@@ -36,6 +36,7 @@ from search.query.spelling import Speller
 __all__ = ["SearchEngine"]
 
 RETIRE_AFTER_S = 120.0  # a replaced generation stays open this long for queries in flight
+BROKEN_RETRY_S = 5.0  # a generation that failed to open is tried again after this (a full disk may clear)
 
 
 # -- one generation -------------------------------------------------------------------------------
@@ -97,6 +98,7 @@ class SearchEngine:
         self.time_budget_s = time_budget_s
         self._gen: Generation | None = None
         self._retired: list[tuple[float, Generation]] = []
+        self._broken: tuple[str, float, BrokenGeneration] | None = None  # link that failed to open, when, why
         self._lock = threading.Lock()
 
     def generation(self) -> Generation:
@@ -113,8 +115,17 @@ class SearchEngine:
                 path = (self.home.root / link).resolve()
                 if not path.is_dir():
                     raise NoIndex(f"the live generation {path} is missing")
+                broken = self._broken
+                if broken is not None and broken[0] == link and time.monotonic() - broken[1] < BROKEN_RETRY_S:
+                    raise broken[2]  # failed moments ago: don't reread damaged files on every request
+                try:
+                    opened = Generation(path, link)
+                except Exception as exc:  # whatever Whoosh, pickle, zipfile or numpy raise on damaged files
+                    self._broken = (link, time.monotonic(), BrokenGeneration(path, exc))
+                    raise self._broken[2] from exc
+                self._broken = None
                 self._retire(self._gen)
-                self._gen = Generation(path, link)
+                self._gen = opened
             return self._gen
 
     def _retire(self, old: Generation | None) -> None:
@@ -187,6 +198,9 @@ class SearchEngine:
     def health(self) -> Health:
         try:
             gen = self.generation()
+        except BrokenGeneration as exc:
+            return {"status": "broken", "documents": 0, "generation": IndexHome.number_of(exc.path),
+                    "broken": exc.name, "error": str(exc)}
         except NoIndex as exc:
             return {"status": "no index", "documents": 0, "generation": None, "error": str(exc)}
         return {"status": "ok", "documents": gen.documents, "generation": gen.number}
