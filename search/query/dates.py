@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from dateutil import parser as dateparser
 
+from search.dates import TZINFOS
 from search.query.errors import QueryError
 from search.query.tree import DateRange
 
@@ -20,8 +21,8 @@ def date_bounds(text: str) -> tuple[datetime, datetime]:
         raise QueryError(f"can't read the date '{text}'")
     year = datetime.now(UTC).year
     try:
-        low = dateparser.parse(text, default=datetime(year, 1, 1))
-        high = dateparser.parse(text, default=datetime(year, 12, 31, 23, 59, 59))
+        low = dateparser.parse(text, default=datetime(year, 1, 1), tzinfos=TZINFOS)
+        high = dateparser.parse(text, default=datetime(year, 12, 31, 23, 59, 59), tzinfos=TZINFOS)
     except (ValueError, OverflowError, TypeError):
         raise QueryError(f"can't read the date '{text}' (try 2025-09, 5 Sep 2025 or 1987-03-01)") from None
     low, high = (_as_utc(d) for d in (low, high))
