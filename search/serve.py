@@ -77,7 +77,7 @@ def serve(home: IndexHome, host: str, port: int, threads: int, *, workers: int |
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers or os.cpu_count() or 1,
-        "worker_class": "gthread",
+        "worker_class": "search.headworker.HeadFirstWorker",  # gthread that survives slow clients (headworker.py)
         "threads": threads,
         "timeout": 60,
         "graceful_timeout": 10,
