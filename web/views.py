@@ -28,7 +28,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from search.facets import ENTITY_FIELDS, FACET_NAMES, FACETS
-from search.index.generations import BrokenGeneration, NoIndex
+from search.index.generations import NoIndex
+from search.index.integrity import CorruptGeneration
 from search.query import MAX_PAGE, QueryError, SearchParams
 
 from . import feeds, present, urls
@@ -263,10 +264,10 @@ def register_error_handlers(app) -> None:
     def _bad_query(exc):
         return error_response(400, str(exc) or "Bad parameters.")
 
-    @app.errorhandler(BrokenGeneration)
+    @app.errorhandler(CorruptGeneration)
     def _broken(exc):
         log.error("%s", exc)
-        return error_response(503, f"The live index ({exc.name}) is damaged and cannot be searched; "
+        return error_response(503, f"The live index ({exc.generation.name}) is damaged and cannot be searched; "
                                    "the operator has to roll back or rebuild it.")
 
     @app.errorhandler(NoIndex)

@@ -39,17 +39,6 @@ class NoIndex(Exception):
     """There is no live generation."""
 
 
-class BrokenGeneration(NoIndex):
-    """The live generation is on disk but cannot be opened (truncated segment, garbage TOC, bad columns)."""
-
-    def __init__(self, path: Path, cause: BaseException):
-        self.path = path
-        self.name = path.name
-        self.cause = cause
-        reason = f"{type(cause).__name__}: {cause}"[:300]
-        super().__init__(f"generation {path.name} at {path} is broken ({reason}); "
-                         "'newsearch rollback' makes the previous one live, or rebuild")
-
 
 def default_root() -> Path:
     """Where an index lives when no ``--index`` is given: ``$NEWSEARCH_INDEX``, else ``./index``."""

@@ -22,7 +22,8 @@ from whoosh.filedb.filestore import FileStorage
 
 from search.index import columns as columns_mod
 from search.index.columns import NO_DATE
-from search.index.generations import BrokenGeneration, IndexHome, NoIndex
+from search.index.generations import IndexHome, NoIndex
+from search.index.integrity import CorruptGeneration
 from search.query import parse as qparse
 from search.query.answer import ArticlePage, Health, Result, SearchAnswer, describe, filters_echo
 from search.query.evaluate import Deadline
@@ -98,7 +99,7 @@ class SearchEngine:
         self.time_budget_s = time_budget_s
         self._gen: Generation | None = None
         self._retired: list[tuple[float, Generation]] = []
-        self._broken: tuple[str, float, BrokenGeneration] | None = None  # link that failed to open, when, why
+        self._broken: tuple[str, float, CorruptGeneration] | None = None  # link that failed to open, when, why
         self._lock = threading.Lock()
 
     def generation(self) -> Generation:
@@ -121,7 +122,7 @@ class SearchEngine:
                 try:
                     opened = Generation(path, link)
                 except Exception as exc:  # whatever Whoosh, pickle, zipfile or numpy raise on damaged files
-                    self._broken = (link, time.monotonic(), BrokenGeneration(path, exc))
+                    self._broken = (link, time.monotonic(), CorruptGeneration(path, exc))
                     raise self._broken[2] from exc
                 self._broken = None
                 self._retire(self._gen)
@@ -198,9 +199,9 @@ class SearchEngine:
     def health(self) -> Health:
         try:
             gen = self.generation()
-        except BrokenGeneration as exc:
-            return {"status": "broken", "documents": 0, "generation": IndexHome.number_of(exc.path),
-                    "broken": exc.name, "error": str(exc)}
+        except CorruptGeneration as exc:
+            return {"status": "broken", "documents": 0, "generation": IndexHome.number_of(exc.generation),
+                    "broken": exc.generation.name, "error": str(exc)}
         except NoIndex as exc:
             return {"status": "no index", "documents": 0, "generation": None, "error": str(exc)}
         return {"status": "ok", "documents": gen.documents, "generation": gen.number}
