@@ -155,6 +155,14 @@ def test_snippets_and_related_give_way_to_the_deadline(home):
     assert SearchEngine(home.root, time_budget_s=-1).related("a1") == []
 
 
+def test_an_out_of_time_empty_page_spends_no_more_budgets_on_alternatives(home):
+    """Each "drop the filter" offer is a whole search: none are tried once the page's search ran out of time."""
+    url = "/search?q=cozy&places=Kiel&source=Nowhere"
+    assert "Drop the filter" in create_app(home.root).test_client().get(url).get_data(as_text=True)
+    late = create_app(home.root, time_budget_s=-1).test_client().get(url)
+    assert late.status_code == 200 and "Drop the filter" not in late.get_data(as_text=True)
+
+
 # ---------------------------------------------------------------- defect 13: broken generations
 
 

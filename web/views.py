@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -134,20 +135,28 @@ def search_page():
         "pager": present.build_pager(answer["total"], params.page, params.per_page, links, MAX_PAGE),
         "sorts": present.SORTS,
         "export_cap": EXPORT_CAP,
-        "alternatives": drop_filter_alternatives(params, links) if not answer["total"] else [],
+        "alternatives": drop_filter_alternatives(params, links) if not answer["total"] and not answer.get("partial")
+        else [],
     }
     return render_template("search.html", **context)
 
 
 def drop_filter_alternatives(params: SearchParams, links: present.Links) -> list[dict]:
-    """For an empty result: how many hits each filter would give back if dropped."""
+    """For an empty result: how many hits each filter would give back if dropped.
+
+    Each is a whole search again, so together they get one more search budget, not one each
+    (with six filters a costly query could otherwise hold the page for seven budgets).
+    """
     alternatives = []
+    until = time.monotonic() + getattr(engine(), "time_budget_s", 2.0)
     for chip in present.build_chips(links)[:MAX_DROP_SUGGESTIONS]:
+        if time.monotonic() > until:
+            break
         relaxed = SearchParams.from_mapping(MultiDict(_args_of(chip.href)))
         relaxed = dataclasses.replace(relaxed, page=1, per_page=1)
-        total = engine().search(relaxed)["total"]
-        if total:
-            alternatives.append({"chip": chip, "total": total})
+        answer = engine().search(relaxed)
+        if answer["total"] and not answer.get("partial"):
+            alternatives.append({"chip": chip, "total": answer["total"]})
     return alternatives
 
 

@@ -39,7 +39,6 @@ class NoIndex(Exception):
     """There is no live generation."""
 
 
-
 def default_root() -> Path:
     """Where an index lives when no ``--index`` is given: ``$NEWSEARCH_INDEX``, else ``./index``."""
     return Path(os.environ.get(INDEX_ENV) or "index")
