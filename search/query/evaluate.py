@@ -74,7 +74,7 @@ class Evaluator:
             case Wildcard():
                 return self._expanded(node.field, literal_prefix(node.pattern), node.pattern)
             case DateRange():
-                return date_mask(self.columns.date, node.start, node.end), None
+                return date_mask(self.columns.local, node.start, node.end), None
             case And():
                 return self._and(node)
             case Or():
