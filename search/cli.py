@@ -200,7 +200,8 @@ def run_build(args, home: IndexHome) -> int:
     )
     run = build.rebuild if args.command == "rebuild" else build.update
     try:
-        report = run(home, args.sources, options)
+        with reading_live(home):  # an update over a damaged live generation names it (rebuild cures it)
+            report = run(home, args.sources, options)
     except build.ShrinkRefused as exc:
         print(f"newsearch: {exc}; the live index is untouched", file=sys.stderr)
         return EXIT_SHRINK
