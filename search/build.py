@@ -23,6 +23,7 @@ from search.facets import ENTITY_FIELDS
 from search.index import writer
 from search.index.generations import IndexHome
 from search.ingest.boilerplate import RepeatedParagraphs
+from search.ingest.cluster import TaskPool
 from search.ingest.dedupe import dedupe
 from search.ingest.entities.annotate import add_entities
 from search.ingest.prepare import prepare
@@ -60,6 +61,7 @@ class BuildOptions:
     progress: Progress = lambda items, total: items
     status: Callable[[str], None] = lambda message: None  # phase messages, for a terminal
     on_reject: Callable[[Rejected], None] = lambda r: print(r, file=sys.stderr)
+    pool: TaskPool | None = None  # a Dask cluster (ingest.cluster.connect): reading and the model run there
 
 
 def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunReport:
@@ -68,7 +70,7 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
     report = RunReport()
     with home.lock():
         home.clean_stale()
-        records = list(read_files(list(iter_source_files(sources)), options.progress))
+        records = list(read_files(list(iter_source_files(sources)), options.progress, options.pool))
         articles, repeated = _collect(records, report, options, RepeatedParagraphs(), home)
         with _new_generation(home) as (number, work):
             options.status(f"indexing {len(articles)} articles …")
@@ -97,7 +99,7 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
         report.generation = home.number_of(live)
         manifest = state.load_json(live / "manifest.json", {})
         changed = [p for p in iter_source_files(sources) if state.file_changed(manifest.get(str(p)), p)]
-        records = [r for r in read_files(changed, options.progress) if state.content_changed(manifest, r)]
+        records = [r for r in read_files(changed, options.progress, options.pool) if state.content_changed(manifest, r)]
         touched = state.refreshed_entries(changed, records, manifest)
         if not records and not touched:
             return _finish_report(report, started)
@@ -149,7 +151,7 @@ def _collect(records: list[FileRecord], report: RunReport, options: BuildOptions
     needing = sum(not set(ENTITY_FIELDS) <= a.given for a in articles)
     if needing and options.extract_entities:
         options.status(f"extracting entities from {needing} articles …")
-    articles = add_entities(articles, home.entity_cache, options.extract_entities)
+    articles = add_entities(articles, home.entity_cache, options.extract_entities, options.pool)
     report.articles = len(articles)
     return articles, repeated
 

@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from search.ingest.cluster import TaskPool
 from search.ingest.formats.jsonl import looks_like_jsonl, read_jsonl
 from search.ingest.formats.reuters import looks_like_reuters, read_reuters
 from search.ingest.formats.seedtext import looks_like_seed_text, read_seed_text
@@ -178,8 +179,12 @@ def _file_digest(path: Path) -> str:
     return hasher.hexdigest()
 
 
-def read_files(paths: list[Path], progress: Progress = lambda items, total: items) -> Iterator[FileRecord]:
-    """Parse files on all cores; results come back in input order."""
+def read_files(paths: list[Path], progress: Progress = lambda items, total: items,
+               pool: TaskPool | None = None) -> Iterator[FileRecord]:
+    """Parse files on all cores, or as tasks of a cluster's ``pool``; results come back in input order."""
+    if pool is not None:
+        yield from progress(pool.map(read_one, paths), len(paths))
+        return
     if len(paths) < 4:
         yield from progress(map(read_one, paths), len(paths))
         return
