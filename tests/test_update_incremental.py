@@ -12,7 +12,6 @@ import random
 from pathlib import Path
 
 import numpy as np
-import pytest
 from conftest import write_jsonl
 
 from search.build import BuildOptions, rebuild, update
@@ -115,8 +114,6 @@ def test_updated_columns_equal_a_rebuild_of_the_final_folder(tmp_path):
     assert spelling_a == spelling_b
 
 
-@pytest.mark.xfail(raises=AttributeError, strict=False,
-                   reason="FilterMatcher over segments with deletions: fixed in issue 10's branch (i10a)")
 def test_updated_index_answers_as_a_rebuild_of_the_final_folder(tmp_path):
     home_a, home_b = homes(tmp_path)
     assert answers(home_a.root) == answers(home_b.root)

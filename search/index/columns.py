@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from search.facets import FILTER_FACETS
-from search.index import segment_columns, whoosh_internals
+from search.facets import ENTITY_FIELDS, FILTER_FACETS
+from search.index import entity_merge, segment_columns, whoosh_internals
 
 FILENAME = "columns.npz"
-VERSION = 5
+VERSION = 7  # 5: the publisher's day column; 6: entity facets under the archive alias map; 7: from segment parts
 NO_DATE = segment_columns.NO_DATE  # the query stage reads it from here
 
 
@@ -81,7 +82,9 @@ class Facet:
 class Columns:
     key: str
     live: np.ndarray  # bool [N]: not deleted
-    date: np.ndarray  # int64 epoch seconds [N], NO_DATE when undated
+    date: np.ndarray  # int64 epoch seconds [N], NO_DATE when undated: the instant, for newest/oldest order
+    local: np.ndarray  # int64 [N]: the same instant on the publisher's clock (date + its UTC offset), NO_DATE
+    # when undated; its UTC calendar day is the article's day, which date filters, histogram and year use
     title_len: np.ndarray  # float32 [N]
     body_len: np.ndarray  # float32 [N]
     hash: np.ndarray  # uint64 [N]: content hash prefix (copies of one story share it)
@@ -155,7 +158,9 @@ def compute(directory: Path) -> Columns:
         spell_off.append(gone)
     with contextlib.suppress(OSError):
         segment_columns.remove_stale(directory, {p.segment_id for p in parts})
-    return assemble(key, parts, deleted_docs, spell_off)
+    columns = assemble(key, parts, deleted_docs, spell_off)
+    columns.facets = _merge_entities(columns, directory)
+    return columns
 
 
 def _deleted_part(ix, segment, directory: Path, docs: np.ndarray, reader) -> segment_columns.DeletedPart:
@@ -202,8 +207,8 @@ def assemble(key: str, parts: list, deleted_docs: list[np.ndarray], spell_off: l
     words, freq = _sum_counts([p.spell_words for p in parts] + [g.spell_words for g in spell_off],
                               [p.spell_freq for p in parts] + [-g.spell_freq for g in spell_off])
     keep = freq >= 2
-    return Columns(key, live, doc_columns["date"], doc_columns["title_len"], doc_columns["body_len"],
-                   doc_columns["hash"], facets, words[keep], freq[keep])
+    return Columns(key, live, doc_columns["date"], doc_columns["local"], doc_columns["title_len"],
+                   doc_columns["body_len"], doc_columns["hash"], facets, words[keep], freq[keep])
 
 
 def _assemble_facet(name: str, parts: list, offsets: np.ndarray, live: np.ndarray, size: int) -> Facet:
@@ -222,6 +227,54 @@ def _assemble_facet(name: str, parts: list, offsets: np.ndarray, live: np.ndarra
     used = np.bincount(pair_val, minlength=len(vocab)) > 0
     renumber = (np.cumsum(used) - 1).astype(np.int32)
     return _facet_from_pairs(vocab[used], pair_doc, renumber[pair_val], size)
+
+
+def _merge_entities(columns: Columns, directory: Path) -> dict[str, Facet]:
+    """Facets under the archive's alias map (``entity_merge``), from the live docs' (value, year) counts.
+
+    The counts come from the assembled pairs with numpy (no pass over documents), so an
+    update recomputes the map for the whole archive at the cost of a bincount; the map and its
+    counts are saved beside the columns (``aliases.json``).
+    """
+    years = columns.date.astype("datetime64[s]").astype("datetime64[Y]").astype(np.int64) + 1970
+    years = np.where(columns.date == NO_DATE, -1, years)
+    counts = {}
+    for name in ENTITY_FIELDS:
+        facet = columns.facets[name]
+        keys, n = np.unique(facet.pair_val.astype(np.int64) * 100_000 + years[facet.pair_doc] + 1,
+                            return_counts=True)
+        values, periods = facet.vocab[keys // 100_000].tolist(), (keys % 100_000 - 1).tolist()
+        counts[name] = Counter({(v, None if p < 0 else str(p)): int(c)
+                                for v, p, c in zip(values, periods, n.tolist(), strict=True)})
+    maps = entity_merge.alias_maps(counts)
+    with contextlib.suppress(OSError):
+        entity_merge.save(maps, directory, counts)
+    return _remap_facets(columns.facets, maps, columns.size) if maps else columns.facets
+
+
+def _remap_facets(facets: dict[str, Facet], maps: dict, size: int) -> dict[str, Facet]:
+    """Facet pairs renamed and moved between facets by the alias map; one pair per doc and value."""
+    pieces: dict[str, list] = {name: [] for name in facets}  # target facet -> [(names per source id, docs, ids)]
+    for name, facet in facets.items():
+        facet_map = maps.get(name, {})
+        targets = [facet_map.get(v, (name, v)) for v in facet.vocab.tolist()]
+        for target in {t for t, _ in targets} | {name}:
+            names = np.array([v if t == target and v is not None else "" for t, v in targets], dtype=str)
+            valid = np.array([t == target and v is not None for t, v in targets], dtype=bool)
+            keep = valid[facet.pair_val] if len(facet.pair_val) else np.zeros(0, bool)
+            pieces.setdefault(target, []).append((names, valid, facet.pair_doc[keep], facet.pair_val[keep]))
+    out = {}
+    for target, parts in pieces.items():
+        used = [names[valid] for names, valid, _, _ in parts]
+        vocab = np.unique(np.concatenate(used)) if used else np.zeros(0, str)
+        docs, vals = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for names, _, pair_doc, pair_val in parts:
+            docs.append(pair_doc.astype(np.int64))
+            vals.append(np.searchsorted(vocab, names)[pair_val] if len(pair_val) else np.zeros(0, np.int64))
+        key = np.unique(np.concatenate(docs) * max(1, len(vocab)) + np.concatenate(vals))
+        pair_doc, pair_val = key // max(1, len(vocab)), key % max(1, len(vocab))
+        out[target] = _facet_from_pairs(vocab, pair_doc.astype(np.int32), pair_val.astype(np.int32), size)
+    return out
 
 
 def _sum_counts(words: list[np.ndarray], freqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -244,7 +297,7 @@ def _facet_from_pairs(vocab: np.ndarray, pair_doc: np.ndarray, pair_val: np.ndar
 
 def save(columns: Columns, directory: Path) -> None:
     arrays = {
-        "key": np.array(columns.key), "live": columns.live, "date": columns.date,
+        "key": np.array(columns.key), "live": columns.live, "date": columns.date, "local": columns.local,
         "title_len": columns.title_len, "body_len": columns.body_len, "hash": columns.hash,
         "spell_words": columns.spell_words, "spell_freq": columns.spell_freq,
     }
@@ -264,5 +317,5 @@ def _from_arrays(data: dict) -> Columns:
         name: _facet_from_pairs(data[f"{name}.vocab"], data[f"{name}.pair_doc"], data[f"{name}.pair_val"], size)
         for name in FILTER_FACETS
     }
-    return Columns(str(data["key"]), data["live"], data["date"], data["title_len"], data["body_len"],
+    return Columns(str(data["key"]), data["live"], data["date"], data["local"], data["title_len"], data["body_len"],
                    data["hash"], facets, data["spell_words"], data["spell_freq"])

@@ -36,13 +36,14 @@ from search.facets import FILTER_FACETS
 from search.index import whoosh_internals
 
 PREFIX = "colseg-"
-VERSION = 1
+VERSION = 2  # 2: the publisher's day column (local)
 NO_DATE = np.iinfo(np.int64).min  # sentinel for undated articles
 SPELL_WORD_RE = re.compile(r"[^\W\d_]{3,24}")
 
 # name -> (dtype, value for a document without it); one entry per local doc number
 DOC_COLUMNS: dict[str, tuple[type, object]] = {
-    "date": (np.int64, NO_DATE),  # epoch seconds (UTC)
+    "date": (np.int64, NO_DATE),  # epoch seconds (UTC): the instant, for newest/oldest order
+    "local": (np.int64, NO_DATE),  # the instant on the publisher's clock (date + its UTC offset): the day
     "hash": (np.uint64, 0),  # content hash prefix (copies of one story share it)
     "title_len": (np.float32, 0),  # Whoosh's quantised field length (BM25)
     "body_len": (np.float32, 0),
@@ -106,10 +107,11 @@ def compute_part(reader, segment_id: str) -> Part:
     values: dict[str, list[tuple[int, str]]] = {name: [] for name in pair_column_names()}
     spelling: Counter = Counter()
     for docnum, stored in whoosh_internals.all_stored_documents(reader):
+        data = stored.get("data") or {}
         if stored.get("date") is not None:
             docs["date"][docnum] = epoch(stored["date"])
+            docs["local"][docnum] = docs["date"][docnum] + 60 * int(data.get("utc_offset") or 0)
         docs["hash"][docnum] = hash64(stored.get("hash") or stored.get("id") or "")
-        data = stored.get("data") or {}
         for name in values:
             raw = data.get(name)
             items = [raw] if isinstance(raw, str) else (raw or [])

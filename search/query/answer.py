@@ -9,6 +9,7 @@ here: on Python 3.11 it hides ``NotRequired`` from ``__optional_keys__``.
 import time
 from typing import Literal, NotRequired, TypedDict
 
+from search.dates import publisher_day
 from search.facets import FILTER_FACETS
 from search.query.params import SearchParams
 
@@ -24,6 +25,7 @@ class Summary(TypedDict):
     id: str
     title: str
     date: str | None  # the UTC instant, "2025-09-05T00:00:00Z"; None when undated
+    day: str | None  # the publisher's calendar day, "2025-09-05": the date in the zone the source stated
     source: str
     url: str
     authors: list[str]
@@ -102,6 +104,7 @@ def describe(stored: dict) -> Summary:
         "id": stored.get("id", ""),
         "title": stored.get("title") or "",
         "date": date.strftime(_ISO) if date is not None else None,
+        "day": publisher_day(date, int(data.get("utc_offset") or 0)).isoformat() if date is not None else None,
         "source": data.get("source") or "",
         "url": data.get("url") or "",
         "authors": list(data.get("authors") or []),

@@ -21,6 +21,7 @@ import numpy as np
 from whoosh.filedb.filestore import FileStorage
 
 from search.index import columns as columns_mod
+from search.index import entity_merge
 from search.index.columns import NO_DATE
 from search.index.generations import IndexHome, NoIndex
 from search.query import parse as qparse
@@ -49,8 +50,9 @@ class Generation:
         self.searcher = _open_unmapped(path).searcher()
         self.reader = self.searcher.reader()
         self.columns = columns_mod.load(path)
+        self.aliases = entity_merge.load(path)  # after load: computing the columns writes it
         self.postings = Postings(self.reader, self.columns, self.lock)
-        self.year = _years(self.columns.date)
+        self.year = _years(self.columns.local)
         self.documents = int(self.columns.live.sum())
         self._speller: Speller | None = None
 
@@ -61,8 +63,10 @@ class Generation:
         return self._speller
 
     def stored(self, docnum: int) -> dict:
+        """Stored fields, entity values under the generation's alias map (one value per entity)."""
         with self.lock:
-            return self.reader.stored_fields(docnum)
+            stored = self.reader.stored_fields(docnum)
+        return entity_merge.apply_stored(self.aliases, stored)
 
     def docnum(self, article_id: str) -> int | None:
         with self.lock:
@@ -147,7 +151,7 @@ class SearchEngine:
             "filters": filters_echo(params),
             "results": [hit_set.result(int(doc), snippet=True) for doc in page_docs],
             "facets": hit_set.facets(),
-            "histogram": histogram(gen.columns.date[hits]),
+            "histogram": histogram(gen.columns.local[hits]),  # by the publisher's day
             "suggestion": None if deadline.expired() else hit_set.suggestion(params.q),
             "partial": deadline.expired(),
             "generation": gen.number,

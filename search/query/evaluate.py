@@ -75,7 +75,7 @@ class Evaluator:
                 literal = re.split(r"[*?]", node.pattern, maxsplit=1)[0]
                 return self._expanded(node.field, literal, node.pattern)
             case DateRange():
-                return date_mask(self.columns.date, node.start, node.end), None
+                return date_mask(self.columns.local, node.start, node.end), None
             case And():
                 return self._and(node)
             case Or():

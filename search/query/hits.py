@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from search.facets import FILTER_FACETS
+from search.index import entity_merge
 from search.index.columns import NO_DATE
 from search.index.schema import TEXT_FIELDS, news_analyzer
 from search.query import tree as qtree
@@ -43,12 +44,13 @@ class HitSet:
     def _date_mask(self, start: int | None, end: int | None) -> np.ndarray | None:
         if start is None and end is None:
             return None
-        return date_mask(self.cols.date, start, end)
+        return date_mask(self.cols.local, start, end)  # the publisher's day decides
 
     def _facet_masks(self, selected: dict[str, list[str]]) -> dict[str, np.ndarray]:
         masks = {}
         for name, values in selected.items():
             facet = self.cols.facets[name]
+            values = entity_merge.canonical_filter(self.gen.aliases, name, values)  # "Reagan" -> "Ronald Reagan"
             masks[name] = facet.docs_mask(facet.ids_for(values), self.cols.size)
         return masks
 

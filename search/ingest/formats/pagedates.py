@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from htmldate import find_date
 
@@ -64,7 +64,7 @@ def _clock(day: datetime, line: str) -> datetime | None:
     if hour > 23 or minute > 59:
         return None
     local = day.replace(hour=hour, minute=minute, second=0, tzinfo=timezone(timedelta(seconds=TZINFOS[zone])))
-    return local.astimezone(UTC)
+    return local  # the stated zone kept: the publisher's day depends on it
 
 
 def _dateline(tree) -> tuple[datetime, bool] | None:
