@@ -196,3 +196,9 @@ def test_capitals_only_guesses_need_the_archive_to_know_the_name():
     _, out = _merged(arts, ["1987"] * 3)
     assert out[1]["people"] == ["Nigel Lawson"]
     assert out[2]["people"] == []
+
+
+def test_lower_case_tags_are_kept():
+    arts = [{"people": ["reagan"]}, {"people": ["james-baker"]}]  # Reuters-21578 gives its tags in lower case
+    _, out = _merged(arts, ["1987"] * 2)
+    assert out == arts

@@ -38,6 +38,26 @@ class HtmlSafeJSON(DefaultJSONProvider):
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+COMPRESSED_TYPES = ["text/html", "text/css", "text/csv", "text/plain", "text/javascript", "application/javascript",
+                    "application/json", "application/atom+xml", "application/opensearchdescription+xml",
+                    "image/svg+xml"]
+
+
+def compress(app: Flask) -> None:
+    """gzip (or brotli when asked for) every text response above 500 bytes: flask-compress, so any WSGI server
+    serves it compressed, with ``Vary: Accept-Encoding``. bench/bench_compress.py on seeds/: /search 36.9 kB →
+    7.3 kB gzip, 7.1 kB br, for 1-4 ms; streamed bodies (CSV, static files) get br or deflate, never gzip
+    (flask-compress cannot stream gzip)."""
+    from flask_compress import Compress
+
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_LEVEL", 6)
+    app.config.setdefault("COMPRESS_BR_LEVEL", 4)
+    app.config.setdefault("COMPRESS_MIN_SIZE", 500)
+    Compress(app)
+
+
 class NewsearchFlask(Flask):
     json_provider_class = HtmlSafeJSON
 
@@ -73,9 +93,10 @@ def create_app(index_root: str | os.PathLike | None = None, *, engine=None, time
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from . import views
+    from . import explore, views  # noqa: F401 - explore adds the facet-values and help routes to views.bp
 
     app.register_blueprint(views.bp)
+    compress(app)
     views.register_error_handlers(app)
 
     @app.after_request

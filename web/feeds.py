@@ -85,13 +85,17 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def csv_chunks(rows: Iterable[dict]) -> Iterator[str]:
-    """Header, then rows in batches: streamed, never the whole export in memory."""
+def csv_chunks(rows: Iterable[dict], labels=None) -> Iterator[str]:
+    """Header, then rows in batches: streamed, never the whole export in memory.
+
+    A coded facet (one the index has ``labels`` for) gets a ``<facet>_label`` column beside its codes."""
+    coded = [col for col in CSV_COLUMNS if labels is not None and labels.table.get(col)]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([*CSV_COLUMNS, *(f"{col}_label" for col in coded)])
     for count, row in enumerate(rows, start=1):
-        writer.writerow([row.get("score", "") if col == "score" else csv_cell(row.get(col)) for col in CSV_COLUMNS])
+        writer.writerow([row.get("score", "") if col == "score" else csv_cell(row.get(col)) for col in CSV_COLUMNS]
+                        + [csv_cell([labels.label(col, v) for v in row.get(col) or []]) for col in coded])
         if count % CSV_BATCH == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -179,7 +179,7 @@ def alias_maps(counts: Counts) -> AliasMap:
             target = (facet, acronyms.get(value, value))
             if facet == PEOPLE:
                 target = (PEOPLE, person_of.get(value, value))
-                if not _mixed(value) and value.casefold() not in mixed_people:
+                if value.isupper() and value.casefold() not in mixed_people:
                     target = (PEOPLE, None)  # only ever an ALL-CAPS headline guess: not a name the archive knows
             else:
                 person = _as_person(value, here[value], people, person_of, full_by_surname)

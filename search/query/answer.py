@@ -48,6 +48,7 @@ class ArticlePage(Summary):
 class FacetCount(TypedDict):
     value: str
     count: int
+    label: NotRequired[str]  # the readable name of a coded value (``money-fx`` → "Money/Foreign Exchange")
 
 
 class Bucket(TypedDict):
@@ -73,7 +74,10 @@ class SearchAnswer(TypedDict):
     took_ms: float
     filters: Filters
     results: list[Result]
-    facets: dict[str, list[FacetCount]]  # each of FILTER_FACETS, and "year"
+    facets: dict[str, list[FacetCount]]  # each of FILTER_FACETS, and "year": the top values
+    facet_values: dict[str, int]  # how many distinct values each facet has over the whole hit set
+    ignored_words: list[str]  # typed words the index cannot match (stop words, single letters, symbols)
+    no_searchable_words: bool  # every typed word was ignored: the query matches nothing, and says so
     histogram: Histogram
     suggestion: str | None
     partial: bool  # the time budget ran out: counts and results may be incomplete

@@ -22,17 +22,23 @@ from whoosh.filedb.filestore import FileStorage
 
 from search.index import columns as columns_mod
 from search.index import entity_merge
+from search.index import labels as labels_mod
 from search.index.columns import NO_DATE
 from search.index.generations import IndexHome, NoIndex
+from search.index.schema import TEXT_FIELDS
 from search.query import parse as qparse
-from search.query.answer import ArticlePage, Health, Result, SearchAnswer, describe, filters_echo
+from search.query.answer import ArticlePage, FacetCount, Health, Result, SearchAnswer, describe, filters_echo
+from search.query.errors import QueryError
 from search.query.evaluate import Deadline
+from search.query.facetvalues import FacetValuesPage, values_page
 from search.query.histogram import histogram
 from search.query.hits import HitSet
 from search.query.params import SearchParams
 from search.query.postings import Postings
 from search.query.related import more_like_this
+from search.query.snippets import Highlighter
 from search.query.spelling import Speller
+from search.query.tree import Nothing, positive_terms
 
 __all__ = ["SearchEngine"]
 
@@ -51,6 +57,7 @@ class Generation:
         self.reader = self.searcher.reader()
         self.columns = columns_mod.load(path)
         self.aliases = entity_merge.load(path)  # after load: computing the columns writes it
+        self.labels = labels_mod.load(path)
         self.postings = Postings(self.reader, self.columns, self.lock)
         self.year = _years(self.columns.local)
         self.documents = int(self.columns.live.sum())
@@ -150,7 +157,10 @@ class SearchEngine:
             "took_ms": 0.0,
             "filters": filters_echo(params),
             "results": [hit_set.result(int(doc), snippet=True) for doc in page_docs],
-            "facets": hit_set.facets(),
+            "facets": labelled(hit_set.facets(), gen.labels),
+            "facet_values": hit_set.distinct,
+            "ignored_words": list(parsed.ignored),
+            "no_searchable_words": isinstance(parsed.tree, Nothing),
             "histogram": histogram(gen.columns.local[hits]),  # by the publisher's day
             "suggestion": None if deadline.expired() else hit_set.suggestion(params.q),
             "partial": deadline.expired(),
@@ -158,6 +168,29 @@ class SearchEngine:
         }
         answer["took_ms"] = round((time.perf_counter() - started) * 1000, 1)
         return answer
+
+    def facet_values(self, params: SearchParams, name: str, contains: str = "", page: int = 1,
+                     per_page: int = 50) -> FacetValuesPage:
+        """Every value of one facet over the search's hit set, a page at a time (DESIGN.md "Facet values")."""
+        gen = self.generation()
+        hit_set = HitSet(gen, params, qparse.parse(params.q), Deadline(self.time_budget_s))
+        vocab, counts, selected = hit_set.value_counts(name)
+        return values_page(name, vocab, counts, selected, lambda value: gen.labels.label(name, value),
+                           contains=contains, page=page, per_page=per_page)
+
+    def highlighted(self, q: str, paragraphs: list[str]) -> list[str]:
+        """Paragraphs as escaped HTML with the words of query ``q`` in <mark> (no match: just escaped)."""
+        try:
+            tree = qparse.parse(q).tree
+        except QueryError:
+            tree = None
+        terms = {t for f, t in positive_terms(tree) if f in TEXT_FIELDS} if tree is not None else set()
+        highlighter = Highlighter(terms)
+        return [highlighter.mark_all(p) for p in paragraphs]
+
+    def labels(self) -> labels_mod.Labels:
+        """The live generation's readable labels of coded values (empty when the sources gave none)."""
+        return self.generation().labels
 
     def export(self, params: SearchParams, cap: int = 10000) -> Iterator[Result]:
         """Every hit (up to ``cap``) in the requested order, without snippets, one at a time (streams)."""
@@ -195,3 +228,10 @@ class SearchEngine:
             return {"status": "no index", "documents": 0, "generation": None, "error": str(exc)}
         return {"status": "ok", "documents": gen.documents, "generation": gen.number}
 
+
+def labelled(facets: dict[str, list[FacetCount]], labels: labels_mod.Labels) -> dict[str, list[FacetCount]]:
+    """Each facet count with its ``label`` (the value itself when the corpus gives no readable name)."""
+    for name, counts in facets.items():
+        for item in counts:
+            item["label"] = labels.label(name, item["value"])
+    return facets

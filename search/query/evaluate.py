@@ -15,7 +15,7 @@ import numpy as np
 
 from search.index.columns import NO_DATE
 from search.query.postings import Postings
-from search.query.tree import And, DateRange, Everything, Node, Not, Or, Phrase, Prefix, Term, Wildcard
+from search.query.tree import And, DateRange, Everything, Node, Not, Nothing, Or, Phrase, Prefix, Term, Wildcard
 
 # A node's result: which documents match, and their scores (None: matching adds nothing to the score).
 Matched = tuple[np.ndarray, np.ndarray | None]
@@ -65,6 +65,8 @@ class Evaluator:
         match node:
             case Everything():
                 return self.columns.live.copy(), None
+            case Nothing():
+                return np.zeros(self.size, bool), None
             case Term():
                 return self._dense(*self.postings.scored(node.field, node.text))
             case Phrase():

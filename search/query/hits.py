@@ -40,6 +40,7 @@ class HitSet:
         self.mask = _all_of([self.text_mask, self.date_mask, *self.facet_masks.values()])
         self.hits = np.flatnonzero(self.mask)
         self._highlighter: Highlighter | None = None
+        self.distinct: dict[str, int] = {}  # facet → how many values it has over the hit set (``facets()``)
 
     def _date_mask(self, start: int | None, end: int | None) -> np.ndarray | None:
         if start is None and end is None:
@@ -56,16 +57,22 @@ class HitSet:
 
     # -- facets --------------------------------------------------------------------------------
     def facets(self) -> dict[str, list[FacetCount]]:
-        """Counts over the entire hit set; a facet with a selection is counted without its own filter."""
+        """The top values of each facet; ``distinct`` is filled with how many values each has in all."""
         out = {}
-        for name in FILTER_FACETS:
-            mask, hits = self._without(name)
-            facet = self.cols.facets[name]
-            counts = facet.count(hits, mask)
-            out[name] = _top(facet.vocab, counts, facet.ids_for(getattr(self.params, name)))
-        _, hits = self._without("date")
-        out["year"] = self._years(hits)
+        for name in (*FILTER_FACETS, "year"):
+            vocab, counts, selected = self.value_counts(name)
+            self.distinct[name] = int(np.count_nonzero(counts))
+            out[name] = _top(vocab, counts, selected, by_value=name == "year")
         return out
+
+    def value_counts(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(values, their counts, selected value ids) of one facet over the entire hit set; a facet with a
+        selection is counted without its own filter, so its other values stay visible."""
+        if name == "year":
+            return self._year_counts()
+        mask, hits = self._without(name)
+        facet = self.cols.facets[name]
+        return facet.vocab, facet.count(hits, mask), facet.ids_for(getattr(self.params, name))
 
     def _without(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         own = self.date_mask if name == "date" else self.facet_masks.get(name)
@@ -77,15 +84,15 @@ class HitSet:
         mask = _all_of([self.text_mask, *others])
         return mask, np.flatnonzero(mask)
 
-    def _years(self, hits: np.ndarray) -> list[FacetCount]:
+    def _year_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        _, hits = self._without("date")
         years = self.gen.year[hits]
         years = years[years >= 0]
         if not len(years):
-            return []
+            return np.array([], dtype=str), np.zeros(0, np.int64), np.zeros(0, np.int64)
         low = int(years.min())
         counts = np.bincount(years - low)
-        order = sorted(np.flatnonzero(counts).tolist(), key=lambda i: (-counts[i], -i))[:FACET_LIMIT]
-        return [{"value": str(low + i), "count": int(counts[i])} for i in order]
+        return np.array([str(low + i) for i in range(len(counts))]), counts, np.zeros(0, np.int64)
 
     # -- ordering ------------------------------------------------------------------------------
     def order(self, k: int) -> np.ndarray:
@@ -154,13 +161,15 @@ def _top_k(primary: np.ndarray, k: int) -> np.ndarray:
     return np.flatnonzero(primary <= kth)
 
 
-def _top(vocab: np.ndarray, counts: np.ndarray, selected: np.ndarray) -> list[FacetCount]:
-    """Top values by count (then name); selected values are always listed so they can be unticked."""
+def _top(vocab: np.ndarray, counts: np.ndarray, selected: np.ndarray, by_value: bool = False) -> list[FacetCount]:
+    """Top values by count (then name; years: newer first); selected values are always listed so they can
+    be unticked. Every value is available from ``search.query.facetvalues``."""
     nonzero = np.flatnonzero(counts)
     if len(nonzero) > FACET_LIMIT:
         cut = np.partition(counts[nonzero], len(nonzero) - FACET_LIMIT)[len(nonzero) - FACET_LIMIT]
         nonzero = nonzero[counts[nonzero] >= cut]
-    ranked = sorted(nonzero.tolist(), key=lambda i: (-counts[i], vocab[i]))[:FACET_LIMIT]
+    tie = (lambda i: -i) if by_value else (lambda i: vocab[i])
+    ranked = sorted(nonzero.tolist(), key=lambda i: (-counts[i], tie(i)))[:FACET_LIMIT]
     ranked += [int(i) for i in selected.tolist() if int(i) not in ranked]
     return [{"value": str(vocab[i]), "count": int(counts[i])} for i in ranked]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from search.index.schema import QUERY_FIELDS, TEXT_FIELDS, entity_analyzer, news_analyzer
 from search.query.dates import parse_date_value
 from search.query.errors import QueryError
-from search.query.tree import And, Everything, Node, Not, Or, Parsed, Phrase, Prefix, Term, Wildcard
+from search.query.tree import And, Everything, Node, Not, Nothing, Or, Parsed, Phrase, Prefix, Term, Wildcard
 
 MAX_QUERY_CHARS = 500
 MAX_CLAUSES = 40
@@ -129,6 +129,7 @@ class _Parser:
         self.tokens = tokens
         self.pos = 0
         self.words: list[str] = []
+        self.ignored: list[str] = []  # typed words and phrases that analyse to nothing
         self.clauses = 0
 
     def peek(self) -> _Tok | None:
@@ -215,6 +216,8 @@ class _Parser:
         nodes = [n for n in (_analysed(text, f) for f in fields) if n is not None]
         if fieldname is None and nodes:
             self.words.extend(_plain_words(text))
+        if not nodes:
+            self.ignored.append(f'"{text}"')
         return _combine(Or, nodes) if nodes else None
 
     def word(self, text: str, fieldname: str | None) -> Node | None:
@@ -224,6 +227,8 @@ class _Parser:
         nodes = [n for n in (_analysed(text, f) for f in fields) if n is not None]
         if fieldname is None and nodes:
             self.words.extend(_plain_words(text))
+        if not nodes:
+            self.ignored.append(text)
         return _combine(Or, nodes) if nodes else None
 
     def wildcard(self, text: str, fieldname: str | None) -> Node | None:
@@ -279,9 +284,9 @@ def parse(q: str) -> Parsed:
         raise QueryError(f"query too long: at most {MAX_QUERY_CHARS} characters")
     parser = _Parser(tokenize(q))
     tree = parser.parse()
-    if tree is None:  # only stop words
-        tree = Everything()
-    return Parsed(tree, parser.words)
+    if tree is None:  # every word a stop word, a single letter or a symbol: say so, match nothing
+        tree = Nothing()
+    return Parsed(tree, parser.words, parser.ignored)
 
 
 def replace_words(q: str, fixes: dict[str, str]) -> str:

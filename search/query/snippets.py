@@ -44,6 +44,11 @@ class Highlighter:
         inside = [(a, b) for a, b, _ in marks if a >= start and b <= end]
         return _render(text, start, end, inside)
 
+    def mark_all(self, text: str) -> str:
+        """The whole text escaped, every match in <mark> (an article page opened from a search)."""
+        marks = self._marks(text) if self else []
+        return _render(text, 0, len(text), [(a, b) for a, b, _ in marks])
+
     def _marks(self, text: str) -> list[tuple[int, int, str]]:
         """Positions of matching words: each distinct word is judged once, then one regex finds them all."""
         hits = {word for word in set(WORD_RE.findall(text)) if self.matches(word)}
