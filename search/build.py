@@ -26,6 +26,7 @@ from search.index.carry import carried_articles
 from search.index.generations import IndexHome
 from search.ingest import codes
 from search.ingest.boilerplate import RepeatedParagraphs
+from search.ingest.cluster import TaskPool
 from search.ingest.dedupe import dedupe
 from search.ingest.entities.annotate import add_entities
 from search.ingest.prepare import prepare
@@ -65,6 +66,7 @@ class BuildOptions:
     progress: Progress = lambda items, total: items
     status: Callable[[str], None] = lambda message: None  # phase messages, for a terminal
     on_reject: Callable[[str], None] = lambda line: print(line, file=sys.stderr)  # `path:line: reason`, counts
+    pool: TaskPool | None = None  # a Dask cluster (ingest.cluster.connect): reading and the model run there
     prune: bool = False  # update: also remove the articles of source files that no longer exist
 
 
@@ -156,7 +158,7 @@ def _read(walk: Walk, manifest: dict | None, report: RunReport, options: BuildOp
     report.rejected.extend(walk.problems)
     paths = walk.files if manifest is None else [p for p in walk.files if state.file_changed(manifest.get(str(p)), p)]
     complete = []
-    for record in read_files(paths, options.progress):
+    for record in read_files(paths, options.progress, options.pool):
         if record.complete:
             complete.append(record)
             continue
@@ -228,7 +230,7 @@ def _collect(records: list[FileRecord], report: RunReport, options: BuildOptions
     needing = sum(not set(ENTITY_FIELDS) <= a.given for a in articles)
     if needing and options.extract_entities:
         options.status(f"extracting entities from {needing} articles …")
-    articles = add_entities(articles, home.entity_cache, options.extract_entities)
+    articles = add_entities(articles, home.entity_cache, options.extract_entities, options.pool)
     report.articles = len(articles)
     return articles, repeated
 
