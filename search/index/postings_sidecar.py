@@ -27,7 +27,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-from whoosh.filedb.filestore import FileStorage
 
 from search.index import whoosh_internals
 from search.index.schema import QUERY_FIELDS
@@ -49,13 +48,22 @@ def write_missing(directory: Path) -> list[str]:
     """Write the sidecar of every segment of the index that has none; returns the segment ids written."""
     directory = Path(directory)
     written = []
-    with FileStorage(str(directory), supports_mmap=False).open_index().reader() as reader:
+    with whoosh_internals.open_unmapped(directory).reader() as reader:
         for leaf, _ in reader.leaf_readers():
             segid = whoosh_internals.segment_id(leaf)
             if not path_for(directory, segid).exists():
                 write_segment(directory, leaf)
                 written.append(segid)
     return written
+
+
+def write_for(directory: Path, segment) -> Path:
+    """Write the sidecar of a segment not yet listed in a table of contents (a build worker's own segment)."""
+    reader = whoosh_internals.segment_reader(whoosh_internals.open_unmapped(directory), segment)
+    try:
+        return write_segment(directory, reader)
+    finally:
+        reader.close()
 
 
 def write_segment(directory: Path, leaf) -> Path:
