@@ -136,3 +136,24 @@ def test_terms_are_sorted_as_whoosh_sorts_them(updated):
     sidecar = SegmentSidecar.open(next(updated.glob(f"*{postings_sidecar.SUFFIX}")))
     terms = sidecar._arrays("body")["terms"]
     assert len(terms) > 5 and np.all(terms[:-1] < terms[1:])
+
+
+def test_build_workers_write_the_same_sidecar_as_reading_the_segment_back(tmp_path, monkeypatch):
+    """A worker's sidecar comes from what it analysed; it must equal one decoded from its finished segment."""
+    monkeypatch.setattr(writer, "MIN_DOCS_PER_WORKER", 10)
+    articles = _articles(300, "a") + [Article(id="u", title="Ünïcode Zürich", body="zürich ßtraße a.b.c 3.5 über",
+                                              path="/src/u.jsonl", people=["Ål Ögren"])]
+    (tmp_path / "ix").mkdir()
+    writer.write_all(tmp_path / "ix", articles, procs=2)
+    reader = _reader(tmp_path / "ix")
+    assert len(reader.leaf_readers()) == 2
+    for leaf, _ in reader.leaf_readers():
+        built = postings_sidecar.path_for(tmp_path / "ix", segment_id(leaf))
+        (tmp_path / "back").mkdir(exist_ok=True)
+        read_back = postings_sidecar.write_segment(tmp_path / "back", leaf)
+        ours, theirs = SegmentSidecar.open(built), SegmentSidecar.open(read_back)
+        for fieldname in QUERY_FIELDS:
+            assert ours.has_field(fieldname) == theirs.has_field(fieldname)
+            if ours.has_field(fieldname):
+                for key, array in ours._arrays(fieldname).items():
+                    assert array.tolist() == theirs._arrays(fieldname)[key].tolist(), (fieldname, key)

@@ -72,9 +72,11 @@ def write_all(directory: Path, articles: Sequence[Article], procs: int | None = 
     postings_sidecar.write_missing(directory)
 
 
-def _add_all(writer, articles: Iterable[Article]) -> None:
+def _add_all(writer, articles: Iterable[Article], sidecar: postings_sidecar.Collector | None = None) -> None:
     for article in articles:
         writer.add_document(**to_document(article))
+        if sidecar is not None:
+            sidecar.docnum += 1
 
 
 _SHARED: dict = {}  # what forked workers inherit: (directory, articles)
@@ -83,10 +85,12 @@ _SHARED: dict = {}  # what forked workers inherit: (directory, articles)
 def _write_segment(worker: int, procs: int):
     directory, articles = _SHARED["job"]
     writer = whoosh_internals.worker_segment_writer(directory, worker, limitmb=WRITER_LIMIT_MB, codec=codec())
-    _add_all(writer, articles[worker::procs])
+    sidecar = postings_sidecar.Collector(writer.schema, whoosh_internals.next_docnum(writer))
+    with sidecar.listening():
+        _add_all(writer, articles[worker::procs], sidecar)
     segment = whoosh_internals.finish_worker_segment(writer)
     _save_column_part(directory, segment)
-    postings_sidecar.write_for(directory, segment)  # in the worker: the segments' sidecars are written in parallel
+    sidecar.write(directory, segment)  # from what the worker analysed, in parallel with the other workers
     return segment
 
 
