@@ -125,6 +125,19 @@ class Collector:
         if len({id(fmt) for fmt in self._formats.values()}) != len(self._formats):
             self._formats = self._logs = {}  # fields sharing a format cannot be told apart: read back instead
 
+    def fields(self) -> list[str]:
+        return list(self._logs)
+
+    def boost(self, fieldname: str) -> float:
+        return self._logs[fieldname].boost
+
+    def arrays(self, fieldname: str) -> dict[str, np.ndarray]:
+        """A field's six arrays (computed once: the segment writer and the sidecar both use them)."""
+        log = self._logs[fieldname]
+        if log.done is None:
+            log.done = log.arrays()
+        return log.done
+
     @contextlib.contextmanager
     def listening(self) -> Iterator[Collector]:
         for name, fmt in self._formats.items():
@@ -141,7 +154,7 @@ class Collector:
             return write_for(directory, segment)
         target = path_for(directory, segment.segment_id())
         temp = target.with_name(f".{target.name}.tmp")
-        _save(temp, {name: log.arrays() for name, log in self._logs.items()})
+        _save(temp, {name: self.arrays(name) for name in self._logs})
         os.replace(temp, target)
         return target
 
@@ -154,6 +167,7 @@ class _FieldLog:
         self.vocab: dict[str, int] = {}
         self.doc_numbers, self.doc_terms = array("q"), array("q")
         self.term_ids, self.counts, self.positions = array("q"), array("q"), array("q")
+        self.done: dict[str, np.ndarray] | None = None
 
     def listener(self, collector: Collector):
         vocab, term_ids, counts, positions = self.vocab, self.term_ids, self.counts, self.positions

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from search.index import postings_sidecar, segment_columns, whoosh_internals
+from search.index import fast_postings, postings_sidecar, segment_columns, whoosh_internals
 from search.index.schema import NAME_FIELDS, SEPARATOR, build_schema
 from search.model import Article
 
@@ -86,6 +86,7 @@ def _write_segment(worker: int, procs: int):
     directory, articles = _SHARED["job"]
     writer = whoosh_internals.worker_segment_writer(directory, worker, limitmb=WRITER_LIMIT_MB, codec=codec())
     sidecar = postings_sidecar.Collector(writer.schema, whoosh_internals.next_docnum(writer))
+    fast_postings.install(writer, sidecar)  # the text fields' postings go from the sidecar's arrays to Whoosh blocks
     with sidecar.listening():
         _add_all(writer, articles[worker::procs], sidecar)
     segment = whoosh_internals.finish_worker_segment(writer)
