@@ -31,6 +31,7 @@ def install(writer, collector: Collector) -> None:
     fields = {name: (lambda blocklimit, name=name: _terms(collector, name, writer.schema[name].format, blocklimit))
               for name in collector.fields()}
     whoosh_blocks.write_fields_in_blocks(writer, fields, check)
+    collector.values_wanted = False  # the pool drops these fields' postings: Whoosh need not encode their values
 
 
 def _terms(collector: Collector, name: str, fmt, blocklimit: int) -> Iterator[tuple[bytes, list]]:

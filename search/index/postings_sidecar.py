@@ -119,6 +119,7 @@ class Collector:
 
     def __init__(self, schema, first_docnum: int):
         self.first = self.docnum = first_docnum
+        self.values_wanted = True  # False once fast_postings writes the recorded fields' postings itself
         self._formats = {name: schema[name].format for name in QUERY_FIELDS
                          if name in schema and isinstance(schema[name].format, FastPositions)}
         self._logs = {name: _FieldLog(fmt.field_boost) for name, fmt in self._formats.items()}
@@ -172,7 +173,7 @@ class _FieldLog:
     def listener(self, collector: Collector):
         vocab, term_ids, counts, positions = self.vocab, self.term_ids, self.counts, self.positions
 
-        def record(found: dict[str, list[int]]) -> None:
+        def record(found: dict[str, list[int]]) -> bool:
             self.doc_numbers.append(collector.docnum)
             self.doc_terms.append(len(found))
             for term, at in found.items():
@@ -182,6 +183,7 @@ class _FieldLog:
                 term_ids.append(tid)
                 counts.append(len(at))
                 positions.extend(at)
+            return collector.values_wanted
         return record
 
     def arrays(self) -> dict[str, np.ndarray]:

@@ -93,8 +93,9 @@ class NewsTokenizer(Tokenizer):
 
 # Listeners of the {term: positions} each format instance indexes, by id(format): the postings sidecar
 # (index/postings_sidecar.py) is built from what the writer already analysed. Kept out of the format
-# object itself, which Whoosh pickles into every table of contents.
-POSITION_LISTENERS: dict[int, Callable[[dict[str, list[int]]], None]] = {}
+# object itself, which Whoosh pickles into every table of contents. A listener returns False when the
+# encoded values are not needed (index/fast_postings.py writes those postings itself, from the record).
+POSITION_LISTENERS: dict[int, Callable[[dict[str, list[int]]], bool]] = {}
 
 
 class FastPositions(Positions):
@@ -108,8 +109,10 @@ class FastPositions(Positions):
         boost, encode = self.field_boost, self.encode
         found = term_positions(value)
         listener = POSITION_LISTENERS.get(id(self))
-        if listener is not None:
-            listener(found)
+        if listener is not None and not listener(found):
+            for term, positions in found.items():  # lengths and weights still count; the values go unused
+                yield term, len(positions), len(positions) * boost, b""
+            return
         for term, positions in found.items():
             yield term, len(positions), len(positions) * boost, encode(positions)
 

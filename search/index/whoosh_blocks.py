@@ -70,7 +70,7 @@ def write_fields_in_blocks(writer: SegmentWriter, fields: dict[str, Callable[[in
         check(writer.docnum)
         blocklimit = writer.codec._blocklimit
         writer.perdocwriter.close()
-        lengths = writer.per_document_reader() if writer.codec.length_stats else None
+        lengths = _Lengths(writer.per_document_reader(), writer.schema) if writer.codec.length_stats else None
         fieldwriter = writer.fieldwriter
         pooled = itertools.groupby(writer.pool.iter_postings(), key=itemgetter(0))
         pending = next(pooled, None)
@@ -87,6 +87,28 @@ def write_fields_in_blocks(writer: SegmentWriter, fields: dict[str, Callable[[in
             lengths.close()
 
     writer._flush_segment = flush
+
+
+class _Lengths:
+    """The per-document reader ``add_postings`` asks for each posting's field length, minus a file-system
+    check per posting for fields that keep no lengths (measured: ~1 s per 100k ID postings).
+
+    Assumes: ``W3PerDocReader.doc_field_length`` returns ``default`` when the field has no length
+    column, and only scorable fields get one (``SegmentWriter.add_document`` passes a length only
+    for them); it looks the column up on disk each time it is missing.
+    """
+
+    def __init__(self, reader, schema):
+        self._reader = reader
+        self._unscored = {name for name in schema.names() if not schema[name].scorable}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default=0):
+        if fieldname in self._unscored:
+            return default
+        return self._reader.doc_field_length(docnum, fieldname, default)
+
+    def close(self) -> None:
+        self._reader.close()
 
 
 def _write_field(fieldwriter, name: str, fieldobj, terms: Iterable[tuple[bytes, list[Block]]]) -> None:
