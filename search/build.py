@@ -21,7 +21,7 @@ from pathlib import Path
 
 from search import state
 from search.facets import ENTITY_FIELDS
-from search.index import labels, writer
+from search.index import integrity, labels, writer
 from search.index.carry import carried_articles
 from search.index.generations import IndexHome
 from search.ingest import codes
@@ -81,7 +81,7 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
         walk = walk_sources(sources)
         records = _read(walk, None, report, options, old_manifest)
         unread = left_unread(old_manifest, records, walk, sources)
-        carried = carried_articles(live, unread)  # files not read whole keep the articles they had
+        carried = _carry(live, unread, report)  # files not read whole keep the articles they had
         articles, repeated = _collect(records, report, options, RepeatedParagraphs(), home, carried)
         with _new_generation(home) as (number, work):
             options.status(f"indexing {len(articles)} articles …")
@@ -166,6 +166,19 @@ def _read(walk: Walk, manifest: dict | None, report: RunReport, options: BuildOp
             kept = "; its indexed articles are kept" if record.path in indexed else ""
             report.rejected.add(Rejected(item.path, item.line, item.reason + kept))
     return complete
+
+
+def _carry(live: Path | None, unread: list[str], report: RunReport) -> list[Article]:
+    """The live articles of files not read whole; none if the live generation is itself damaged (rebuild cures it)."""
+    try:
+        return carried_articles(live, unread)
+    except Exception as exc:
+        found = integrity.diagnose(live, exc)
+        if found is exc:
+            raise
+        for path in unread:
+            report.rejected.add(Rejected(path, 0, f"not read whole, and its indexed articles are lost: {found}"))
+        return []
 
 
 def _under_sources(manifest: dict, sources: list[str]) -> list[str]:

@@ -131,6 +131,23 @@ def test_year_only_date_published_is_no_evidence(tmp_path):
     assert article(tmp_path, "year.html", page(paragraphs(), ld)).date is None
 
 
+# 8 -------------------------------------------------------------------------------------------
+def test_layout_table_unwrapping_keeps_every_cell_text(tmp_path):
+    nav = '<td width="150"><a href="/">Home</a><br><a href="/news">News</a></td>'
+    layouts = [
+        f"<tr>{nav}<td><b>Yard news</b><br>{STORY[0]}<p>{STORY[1]}</p>{STORY[2]}</td></tr>",  # text before a <p>
+        f"<caption>{STORY[0]}</caption><tr><td><p>{STORY[1]}</p><p>{STORY[2]}</p></td></tr>",
+        f"<tr><th>{STORY[0]}</th></tr><tr><td><p>{STORY[1]}</p><div>{STORY[2]}</div></td></tr>",
+        f"<tr><td><div><span>{STORY[0]}</span></div></td><td><p>{STORY[1]}</p></td><td>{STORY[2]}</td></tr>",
+    ]
+    for number, rows in enumerate(layouts):
+        html = (f"<html><head><title>Yard news</title><meta property='og:type' content='article'></head>"
+                f"<body><table>{rows}</table></body></html>")
+        body = article(tmp_path, f"layout{number}.html", html).body
+        assert all(p in body for p in STORY), (number, body)
+        assert "Home" not in body
+
+
 # 9 -------------------------------------------------------------------------------------------
 def test_library_warnings_do_not_reach_stderr(tmp_path):
     html = page(paragraphs(), '<meta name="date" content="March 2, 2025 10:42 ET">')

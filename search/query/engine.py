@@ -2,7 +2,10 @@
 
 One long-lived ``SearchEngine`` per process. It keeps the live generation
 open (Whoosh reader, numpy columns, posting cache) and reopens only when the
-``current`` symlink points somewhere new — a readlink per request.
+``current`` symlink points somewhere new — a readlink per request. What was
+decoded from a segment (postings, positions, stored documents) is cached by
+segment in the engine's ``SegmentCache``, so after an update's swap only the
+new segment is read cold.
 
 A search evaluates the whole hit set with numpy (``hits.HitSet`` over ``evaluate.Evaluator``),
 so facet counts, the histogram and sorting cover every hit, not just a page.
@@ -25,6 +28,7 @@ from search.index import entity_merge
 from search.index import labels as labels_mod
 from search.index.columns import NO_DATE
 from search.index.generations import IndexHome, NoIndex
+from search.index.integrity import CorruptGeneration
 from search.index.schema import TEXT_FIELDS
 from search.query import parse as qparse
 from search.query.answer import ArticlePage, FacetCount, Health, Result, SearchAnswer, describe, filters_echo
@@ -36,20 +40,23 @@ from search.query.hits import HitSet
 from search.query.params import SearchParams
 from search.query.postings import Postings
 from search.query.related import more_like_this
+from search.query.segcache import SegmentCache
 from search.query.snippets import Highlighter
 from search.query.spelling import Speller
+from search.query.stored import StoredDocs
 from search.query.tree import Nothing, positive_terms
 
 __all__ = ["SearchEngine"]
 
 RETIRE_AFTER_S = 120.0  # a replaced generation stays open this long for queries in flight
+BROKEN_RETRY_S = 5.0  # a generation that failed to open is tried again after this (a full disk may clear)
 
 
 # -- one generation -------------------------------------------------------------------------------
 class Generation:
     """Everything opened once per live generation: reader, columns, posting cache, speller."""
 
-    def __init__(self, path: Path, link: str):
+    def __init__(self, path: Path, link: str, segments: SegmentCache | None = None):
         self.link = link
         self.number = IndexHome.number_of(path)
         self.lock = threading.RLock()
@@ -58,7 +65,9 @@ class Generation:
         self.columns = columns_mod.load(path)
         self.aliases = entity_merge.load(path)  # after load: computing the columns writes it
         self.labels = labels_mod.load(path)
-        self.postings = Postings(self.reader, self.columns, self.lock)
+        segments = segments if segments is not None else SegmentCache()
+        self.postings = Postings(self.reader, self.columns, self.lock, segments)
+        self.documents_store = StoredDocs(self.reader, segments)
         self.year = _years(self.columns.local)
         self.documents = int(self.columns.live.sum())
         self._speller: Speller | None = None
@@ -72,7 +81,7 @@ class Generation:
     def stored(self, docnum: int) -> dict:
         """Stored fields, entity values under the generation's alias map (one value per entity)."""
         with self.lock:
-            stored = self.reader.stored_fields(docnum)
+            stored = self.documents_store.get(docnum)  # cached: shared, never modified (apply_stored copies)
         return entity_merge.apply_stored(self.aliases, stored)
 
     def docnum(self, article_id: str) -> int | None:
@@ -82,6 +91,7 @@ class Generation:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
+            self.documents_store.close()
             self.searcher.close()
 
 
@@ -108,7 +118,9 @@ class SearchEngine:
         self.time_budget_s = time_budget_s
         self._gen: Generation | None = None
         self._retired: list[tuple[float, Generation]] = []
+        self._broken: tuple[str, float, CorruptGeneration] | None = None  # link that failed to open, when, why
         self._lock = threading.Lock()
+        self.segments = SegmentCache()  # outlives generations: keyed by immutable segment
 
     def generation(self) -> Generation:
         """The open live generation, reopened when ``current`` points at a new one."""
@@ -124,8 +136,17 @@ class SearchEngine:
                 path = (self.home.root / link).resolve()
                 if not path.is_dir():
                     raise NoIndex(f"the live generation {path} is missing")
+                broken = self._broken
+                if broken is not None and broken[0] == link and time.monotonic() - broken[1] < BROKEN_RETRY_S:
+                    raise broken[2]  # failed moments ago: don't reread damaged files on every request
+                try:
+                    opened = Generation(path, link, self.segments)
+                except Exception as exc:  # whatever Whoosh, pickle, zipfile or numpy raise on damaged files
+                    self._broken = (link, time.monotonic(), CorruptGeneration(path, exc))
+                    raise self._broken[2] from exc
+                self._broken = None
                 self._retire(self._gen)
-                self._gen = Generation(path, link)
+                self._gen = opened
             return self._gen
 
     def _retire(self, old: Generation | None) -> None:
@@ -224,6 +245,9 @@ class SearchEngine:
     def health(self) -> Health:
         try:
             gen = self.generation()
+        except CorruptGeneration as exc:
+            return {"status": "broken", "documents": 0, "generation": IndexHome.number_of(exc.generation),
+                    "broken": exc.generation.name, "error": str(exc)}
         except NoIndex as exc:
             return {"status": "no index", "documents": 0, "generation": None, "error": str(exc)}
         return {"status": "ok", "documents": gen.documents, "generation": gen.number}

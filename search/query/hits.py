@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from search.query.engine import Generation
 
 FACET_LIMIT = 20  # values listed per facet in an answer
+_NO_IDS = np.zeros(0, np.int64)  # no selection: skips building the facet's case-folded lookup (1.7 ms cold)
 
 
 class HitSet:
@@ -32,6 +33,7 @@ class HitSet:
         self.cols = gen.columns
         self.params = params
         self.parsed = parsed
+        self.deadline = deadline
         evaluator = Evaluator(gen.postings, deadline)
         self.text_mask, self.score = evaluator.run(parsed.tree)
         self.expansions = evaluator.expansions
@@ -72,7 +74,8 @@ class HitSet:
             return self._year_counts()
         mask, hits = self._without(name)
         facet = self.cols.facets[name]
-        return facet.vocab, facet.count(hits, mask), facet.ids_for(getattr(self.params, name))
+        selected = getattr(self.params, name)
+        return facet.vocab, facet.count(hits, mask), facet.ids_for(selected) if selected else _NO_IDS
 
     def _without(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         own = self.date_mask if name == "date" else self.facet_masks.get(name)
@@ -123,7 +126,7 @@ class HitSet:
         out: Result = {**describe(stored), "score": round(float(self.score[docnum]), 3)}
         if snippet:
             text = stored.get("body") or stored.get("title") or ""
-            out["snippet"] = self.highlighter().snippet(text)
+            out["snippet"] = self.highlighter().snippet(text, mark=not self.deadline.expired())
         return out
 
     def highlighter(self) -> Highlighter:
@@ -137,12 +140,12 @@ class HitSet:
 
     # -- spelling ------------------------------------------------------------------------------
     def suggestion(self, q: str) -> str | None:
-        return suggest(q, self.parsed.words, self.gen.speller, self._in_index, len(self.hits))
+        return suggest(q, self.parsed.words, lambda: self.gen.speller, self._in_index, len(self.hits))
 
     def _in_index(self, word: str) -> bool:
         analysed = [t.text for t in news_analyzer()(word)]
-        return bool(analysed) and all(self.gen.postings.doc_frequency("body", t) or
-                                      self.gen.postings.doc_frequency("title", t) for t in analysed)
+        postings = self.gen.postings
+        return bool(analysed) and all(postings.indexed("body", t) or postings.indexed("title", t) for t in analysed)
 
 
 def _all_of(masks: list[np.ndarray | None]) -> np.ndarray:

@@ -16,6 +16,7 @@ import trafilatura
 from lxml import etree
 
 from search.ingest.decode import HEAD_BYTES, decode_html, head_text, skip_prolog
+from search.ingest.formats.layouttables import unwrap_layout_tables
 from search.ingest.formats.pagedates import DATE_ONLY_RE, page_date
 from search.ingest.formats.pagemeta import PageMeta, ld_names, ld_strings, near_headline_lines
 from search.ingest.formats.urls import canonical_url, hostname
@@ -214,24 +215,6 @@ def _parse(page: str):
         return lxml.html.document_fromstring(drop_controls(_XML_DECL_RE.sub("", page)), parser=_PARSER)
     except (etree.ParserError, ValueError):
         return None
-
-
-_LAYOUT_CELL_CONTENT = ".//td//*[self::p or self::h1 or self::h2 or self::h3 or self::div or self::table or self::ul]"
-
-
-def unwrap_layout_tables(tree) -> None:
-    """Turn tables used for page layout into divs, so the nav column is not read as a data table.
-
-    A table whose cells hold paragraphs, headings or other tables is layout,
-    not data; old news sites are built that way.
-    """
-    for table in list(tree.iter("table")):
-        if not table.xpath(_LAYOUT_CELL_CONTENT):
-            continue
-        own = [e for e in table.iter("tbody", "thead", "tfoot", "tr", "td", "th")
-               if e.xpath("ancestor::table[1]")[0] is table]
-        for elem in [table, *own]:
-            elem.tag = "div"
 
 
 def _extract(tree, url: str, recall: bool = False):
