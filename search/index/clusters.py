@@ -93,20 +93,21 @@ def _words(title: str, body: str) -> list[str]:
     return _WORD_RE.findall(f"{title}\n{body[:MAX_TEXT_CHARS]}".lower())
 
 
-def shingles(title: str, body: str, size: int = SHINGLE) -> set[bytes]:
-    """Word ``size``-grams of the lowercased title and body; a text shorter than that is one shingle."""
-    words = _words(title, body)
+def shingles(words: list[str], size: int = SHINGLE) -> set[bytes]:
+    """Word ``size``-grams; a text shorter than that is one shingle."""
     if len(words) < size:
         return {" ".join(words).encode()} if words else set()
     return {" ".join(words[i:i + size]).encode() for i in range(len(words) - size + 1)}
 
 
-def figures(title: str, body: str) -> set[bytes]:
+def figures(words: list[str]) -> set[bytes]:
     """The numbers a text quotes (tokens with a digit): what tells one dividend notice from the next."""
-    return {w.encode() for w in _words(title, body) if any(c.isdigit() for c in w)}
+    return {w.encode() for w in words if not w.isalpha() and any(c.isdigit() for c in w)}
 
 
 def _minhash_rows(sets: list[set[bytes]], num_perm: int) -> np.ndarray:
+    """datasketch MinHash per set with its default sha1 base hash: zlib.crc32 halves the time but, being
+    linear, lets different short figures collide in the minimum (eval precision 0.951 instead of 0.975)."""
     template = MinHash(num_perm=num_perm, seed=SEED, scheme="affine32")
     out = np.full((len(sets), num_perm), _EMPTY, dtype=np.uint32)
     for row, found in enumerate(sets):
@@ -119,10 +120,9 @@ def _minhash_rows(sets: list[set[bytes]], num_perm: int) -> np.ndarray:
 
 def signatures(texts: Iterable[tuple[str, str]], settings: Settings = Settings()) -> tuple[np.ndarray, np.ndarray]:
     """MinHash signatures of (title, body) pairs: of their shingles [n, num_perm] and of their figures."""
-    texts = list(texts)
-    words = _minhash_rows([shingles(t, b, settings.shingle) for t, b in texts], settings.num_perm)
-    numbers = _minhash_rows([figures(t, b) for t, b in texts], FIGURE_PERM)
-    return words, numbers
+    words = [_words(title, body) for title, body in texts]
+    return (_minhash_rows([shingles(w, settings.shingle) for w in words], settings.num_perm),
+            _minhash_rows([figures(w) for w in words], FIGURE_PERM))
 
 
 # -- candidates and edges --------------------------------------------------------------------------
