@@ -9,8 +9,9 @@ without the entity):
 
 A lift from a handful of articles is noise (one shared article with a value seen once in the
 archive gives a lift of N/n), so values need ``MIN_COUNT`` co-occurrences to be ranked. On
-Reuters-21578 the places most often seen with ``places=iran`` by raw count are usa, iraq,
-uk, …; by lift, usa (in 60% of all articles) drops below iraq, kuwait, bahrain and qatar.
+Reuters-21578 the places seen most often with ``places=iran`` (177 articles) by raw count are
+usa 89, iraq 66, uk 27, kuwait 22; by lift: iraq 90, cyprus 61, kuwait 52, nicaragua 48,
+qatar 46, …; usa (on 58% of all articles, lift 0.87) comes 20th.
 """
 
 from __future__ import annotations
