@@ -8,8 +8,8 @@ were first seen. So a nightly rebuild of the same folder finds nothing new, and 
 its baseline, never announced. ``run`` prints the matches recorded since that search's last
 run and marks them announced; the Atom feed lists recent recorded matches, newest first.
 
-The module does not run searches itself: ``record`` takes a function from saved parameters to
-matching articles, which the caller builds on the query engine.
+Searches run through a ``Matcher``: the ids a saved search matches now, and a description
+(title, date, url, source) of the few that are new — ``EngineMatcher`` on the query engine.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 FILENAME = "watches.sqlite"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -63,7 +64,12 @@ class Watch:
         return f"{self.name}\t{shown}"
 
 
-Matcher = Callable[[list[tuple[str, str]]], Iterable[dict]]  # saved params → matching articles (id, title, …)
+class Matcher(Protocol):
+    def ids(self, params: list[tuple[str, str]]) -> list[str]:
+        """Every article id the search matches now."""
+
+    def describe(self, ids: list[str]) -> list[dict]:
+        """id, title, date, url and source of these articles."""
 
 
 def check_name(name: str) -> str:
@@ -109,7 +115,7 @@ class Watches:
             except sqlite3.IntegrityError:
                 db.execute("ROLLBACK")
                 raise WatchError(f"a saved search named '{name}' exists (remove it first)") from None
-            added = _insert(db, name, matcher(params), now, baseline=True)
+            added = _insert(db, name, matcher, matcher.ids(params), now, baseline=True)
             db.execute("COMMIT")
             return added
         finally:
@@ -146,7 +152,7 @@ class Watches:
             db = self._connect()
             try:
                 db.execute("BEGIN IMMEDIATE")
-                out[watch.name] = _insert(db, watch.name, matcher(watch.params), now, baseline=False)
+                out[watch.name] = _insert(db, watch.name, matcher, matcher.ids(watch.params), now, baseline=False)
                 db.execute("COMMIT")
             finally:
                 db.close()
@@ -183,14 +189,20 @@ class Watches:
         return self._read(read)
 
 
-def _insert(db: sqlite3.Connection, name: str, articles: Iterable[dict], now: float, baseline: bool) -> int:
-    before = db.total_changes
+def _insert(db: sqlite3.Connection, name: str, matcher: Matcher, ids: Iterable[str], now: float,
+            baseline: bool) -> int:
+    """Record the ids this search never matched before; only those are described (read from the index)."""
+    known = {row[0] for row in db.execute("SELECT article FROM matches WHERE watch = ?", (name,))}
+    new = [i for i in dict.fromkeys(ids) if i not in known]
+    if not new:
+        return 0
+    described = {a["id"]: a for a in matcher.describe(new)}
     db.executemany(
         "INSERT OR IGNORE INTO matches (watch, article, seen, baseline, announced, title, date, url, source) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        ((name, a["id"], now, int(baseline), int(baseline), a.get("title") or "", a.get("date"),
-          a.get("url") or "", a.get("source") or "") for a in articles))
-    return db.total_changes - before
+        ((name, i, now, int(baseline), int(baseline), a.get("title") or "", a.get("date"), a.get("url") or "",
+          a.get("source") or "") for i in new for a in [described.get(i, {})]))
+    return len(new)
 
 
 def _article(row) -> dict:
@@ -205,3 +217,28 @@ def line(name: str, article: dict) -> str:
     if article.get("url"):
         parts.append(article["url"])
     return "\t".join(parts)
+
+
+class EngineMatcher:
+    """Saved searches run on the live generation through the query engine."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def ids(self, params: list[tuple[str, str]]) -> list[str]:
+        from search.query.engine import SearchParams
+        from search.query.research import hit_ids
+
+        grouped: dict[str, list[str]] = {}
+        for key, value in params:
+            grouped.setdefault(key, []).append(value)
+        return hit_ids(self.engine, SearchParams.from_mapping(grouped))
+
+    def describe(self, ids: list[str]) -> list[dict]:
+        found = (self.engine.article(i) for i in ids)
+        return [{k: a.get(k) for k in ("id", "title", "date", "url", "source")} for a in found if a]
+
+
+def saved_params(args: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The search parameters worth saving: the query and filters, not paging or sort."""
+    return [(k, v) for k, v in args if k not in ("page", "per_page", "sort")]

@@ -74,10 +74,15 @@ class FakeArchive:
 
     def __init__(self):
         self.articles: list[dict] = []
+        self.described: list[str] = []
 
-    def __call__(self, params):
+    def ids(self, params):
         word = dict(params).get("q", "")
-        return [a for a in self.articles if word in a["title"]]
+        return [a["id"] for a in self.articles if word in a["title"]]
+
+    def describe(self, ids):
+        self.described += ids
+        return [a for a in self.articles if a["id"] in ids]
 
 
 def art(n: int, title: str) -> dict:
@@ -93,12 +98,13 @@ def test_new_means_never_matched_before(tmp_path):
     archive.articles += [art(3, "oil falls"), art(4, "wheat")]
     assert watches.record(archive) == {"oil": 1}
     assert watches.record(archive) == {"oil": 0}  # a rebuild of the same folder: nothing new
+    assert archive.described == ["a1", "a3"]  # only new matches are read from the index
     assert [(n, a["id"]) for n, a in watches.run()] == [("oil", "a3")]
     assert watches.run() == []  # announced once
     archive.articles = archive.articles[:2]  # a rollback (nothing recorded), then the article comes back
     archive.articles.append(art(3, "oil falls"))
     assert watches.record(archive) == {"oil": 0}
-    assert [a["id"] for a in watches.news("oil")] == ["a3"]
+    assert [(a["id"], a["title"]) for a in watches.news("oil")] == [("a3", "oil falls")]
 
 
 def test_names_listing_and_removal(tmp_path):

@@ -161,3 +161,14 @@ def attention(engine: SearchEngine, series: list[SearchParams], interval: str | 
         item["total"] = int(len(run.hits))
     return {"interval": out["interval"], "measure": check_measure(measure), "series": out["series"],
             "generation": gen.number}
+
+
+# -- saved searches ------------------------------------------------------------------------------------
+def hit_ids(engine: SearchEngine, params: SearchParams) -> list[str]:
+    """The id of every article the search matches (for saved searches), in doc order."""
+    gen = engine.generation()
+    run = _Run(gen, params, qparse.parse(params.q), Deadline(engine.time_budget_s * 10))
+    ids = getattr(gen.columns, "ids", None)
+    if ids is not None:
+        return ids[run.hits].tolist()
+    return [gen.stored(int(doc)).get("id", "") for doc in run.hits.tolist()]
