@@ -25,6 +25,10 @@ _NOT_WORD_RE = re.compile(r"[^\w\s]")
 COOCCUR_FACETS = tuple(name for name in FILTER_FACETS if name != "source")  # sources are listed by count
 
 
+class UnknownValue(LookupError):
+    """The facet has no such value anywhere in the live generation."""
+
+
 def with_value(params: SearchParams, facet: str, value: str) -> SearchParams:
     """The search narrowed to one facet value (kept once if already selected)."""
     values = [v for v in getattr(params, facet) if v.casefold() != value.casefold()]
@@ -41,13 +45,15 @@ def entity(engine: SearchEngine, facet: str, value: str, params: SearchParams, l
     if facet not in FILTER_FACETS:
         raise QueryError(f"no entity pages for '{facet}' (one of {', '.join(FILTER_FACETS)})")
     gen = engine.generation()
+    own = gen.columns.facets[facet].ids_for([value])
+    if not len(own):
+        raise UnknownValue(f"no {facet} value '{value[:80]}' in the archive")
     deadline = Deadline(engine.time_budget_s)
     parsed = qparse.parse(params.q)
     run = _Run(gen, with_value(params, facet, value), parsed, deadline)
     background = _Run(gen, without_value(params, facet, value), parsed, deadline)
     cols = gen.columns
     n, total = int(len(run.hits)), int(len(background.hits))
-    own = cols.facets[facet].ids_for([value])
     cooccurring = {}
     for name in COOCCUR_FACETS:
         values = cols.facets[name]
@@ -59,9 +65,7 @@ def entity(engine: SearchEngine, facet: str, value: str, params: SearchParams, l
     sources = cols.facets["source"]
     source_counts = sources.count(run.hits, run.mask)
     top = np.argsort(-source_counts, kind="stable")[:cooccur.LIMIT]
-    shown = value
-    if len(own):
-        shown = str(cols.facets[facet].vocab[own[0]])
+    shown = str(cols.facets[facet].vocab[own[0]])
     return {
         "facet": facet,
         "value": shown,
