@@ -13,7 +13,7 @@ import sys
 
 from search.facets import FILTER_FACETS
 from search.index.generations import IndexHome
-from search.watch import EngineMatcher, Watches, WatchError, line
+from search.watch import EngineMatcher, WatchError, Watches, line
 
 EXIT_OK, EXIT_FATAL = 0, 2
 
