@@ -291,3 +291,38 @@ def load_column(directory: Path, size: int) -> Column:
         if len(data["cluster"]) == size:
             return Column(data["cluster"], data["keys"])
     return Column(np.arange(size, dtype=np.int32), np.array([f"d{i}" for i in range(size)], dtype=str))
+
+
+# -- publish -------------------------------------------------------------------------------------
+def publish(directory: Path, articles: list, previous: Path | None = None) -> Column:
+    """Cluster a finished generation before it goes live (called by rebuild and update).
+
+    ``articles``: what this run wrote (every article for a rebuild, the added/changed ones
+    for an update); ``previous``: the live generation an update started from. Its saved state
+    is reused, so an update signs only its own articles; without one (first run, changed
+    settings) every article's text is read back from the index.
+    """
+    from search.index import columns
+
+    directory = Path(directory)
+    doc_ids = columns.load(directory).ids
+    state = load_state(previous) if previous is not None else None
+    if state is not None:
+        state = update_state(state, doc_ids[doc_ids != ""], [a.id for a in articles],
+                             [(a.title, a.body) for a in articles])
+    elif previous is None:
+        state = build_state([a.id for a in articles], [(a.title, a.body) for a in articles])
+    else:
+        state = build_state(*_stored_texts(directory))
+    return save(state, doc_ids, directory)
+
+
+def _stored_texts(directory: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    from search.index.writer import open_index
+
+    ids, texts = [], []
+    with open_index(directory).reader() as reader:
+        for _, stored in reader.iter_docs():
+            ids.append(stored.get("id", ""))
+            texts.append((stored.get("title") or "", stored.get("body") or ""))
+    return ids, texts
