@@ -20,7 +20,7 @@ import numpy as np
 
 from search.index.columns import Facet
 
-MIN_COUNT = 3  # co-occurrences a value needs before its lift is ranked (fewer when the entity has fewer articles)
+MIN_COUNT = 3  # co-occurrences a value needs before its lift is ranked (or half the entity's articles, if fewer)
 LIMIT = 20
 
 
@@ -45,7 +45,7 @@ def cooccurring(facet: Facet, counted: np.ndarray, n: int, background: np.ndarra
     """
     if not n or not total:
         return []
-    need = max(1, min(min_count, n))
+    need = max(1, min(min_count, -(-n // 2)))
     candidates = np.flatnonzero(counted >= need)
     if exclude is not None and len(exclude):
         candidates = candidates[~np.isin(candidates, exclude)]
