@@ -21,8 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from search.ingest import entities  # noqa: E402
-from search.ingest.entities import EntityExtractor  # noqa: E402
+from search.ingest.entities import (
+    EntityExtractor,  # noqa: E402
+    extract,  # noqa: E402
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "corpora" / "reuters21578" / "reut2-000.sgm.gz"
@@ -93,7 +95,7 @@ def main() -> None:
     texts = reuters_bodies(args.corpus, args.n)
     chars = sum(map(len, texts)) / max(len(texts), 1)
     t0 = time.perf_counter()
-    entities._load_model(entities.MODEL_NAME)
+    extract._load_model(extract.MODEL_NAME)
     load_s = time.perf_counter() - t0
     giant_text = " ".join(texts)[:200_000]
 
@@ -116,7 +118,7 @@ def main() -> None:
     print(f"| model, 1 process | {one[0]:.2f} | {one[1]:.2f} | {n / one[0]:.1f} |")
     print(f"| model, 2 processes | {two[0]:.2f} | {two[1]:.2f} | {n / two[0]:.1f} |")
     print(f"| cache hits (all {n}) | {hit[0]:.3f} | {hit[1]:.3f} | {n / hit[0]:.0f} |")
-    print(f"| one 200k-char text, clipped to {entities.MAX_CHARS} | {giant[0]:.2f} | {giant[1]:.2f} | - |")
+    print(f"| one 200k-char text, clipped to {extract.MAX_CHARS} | {giant[0]:.2f} | {giant[1]:.2f} | - |")
     if args.seed.exists():
         print()
         print("seed article | found | gold | precision | recall | not in gold")

@@ -38,12 +38,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from search.build import read_files  # noqa: E402
 from search.index import columns, writer  # noqa: E402
 from search.index.generations import IndexHome  # noqa: E402
-from search.ingest.read import iter_source_files  # noqa: E402
+from search.ingest.read import iter_source_files, read_files  # noqa: E402
 from search.model import Article  # noqa: E402
-from search.query.engine import SearchEngine, SearchParams  # noqa: E402
+from search.query.engine import SearchEngine  # noqa: E402
+from search.query.params import SearchParams  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "corpora" / "reuters21578"
 FACETS = ("people", "orgs", "places", "source", "topics")

@@ -10,57 +10,118 @@ import argparse
 import json
 import os
 import sys
+from importlib import metadata
 from pathlib import Path
 
-from search.index.generations import IndexHome, Locked, NoIndex
+from search.facets import FACETS, FILTER_FACETS
+from search.index.generations import IndexHome, Locked, NoIndex, default_root
+from search.query.params import SORTS
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL, EXIT_SHRINK, EXIT_LOCKED = 0, 1, 2, 3, 75
+EXIT_MEANINGS = {  # the README's exit-code table says the same (tests/test_docs.py keeps them in step)
+    EXIT_OK: "done",
+    EXIT_REJECTED: "done, but some inputs were rejected (each listed on stderr as path:line: reason)",
+    EXIT_FATAL: "usage error or fatal error; the live index is untouched",
+    EXIT_SHRINK: "refused to swap: the new generation has fewer than half the live one's articles "
+                 "(--force overrides)",
+    EXIT_LOCKED: "another rebuild/update holds the lock; nothing changed",
+}
+QUERY_SYNTAX = """\
+query syntax:
+  nato summit                     articles with both words
+  "interest rates"                the exact phrase
+  nato OR eu, ukraine -russia     either word; leave a word out (also AND, NOT, ( groups ))
+  people:putin, title:election    search one field: title body people orgs places source topics authors
+  infla*, st?rm                   words that start with "infla"; one unknown letter
+  date:2025-09, date:>=1987-03    a period; also date:[1987-03-01 TO 1987-03-15]
+"""
+EXAMPLES = {
+    "rebuild": """\
+  newsearch rebuild --index /srv/news/index /data/news
+  newsearch rebuild --quiet feeds/ archive-2024.jsonl.gz    # one summary line, as under cron""",
+    "update": """\
+  newsearch update --index /srv/news/index /data/news
+  */10 * * * * newsearch update --index /srv/news/index /data/news    # crontab""",
+    "search": """\
+  newsearch search nato summit --from 2024-01-01 --to 2024-06-30
+  newsearch search --people "Vladimir Putin" --sort newest 'gas OR oil'
+  newsearch search --json --per-page 50 '"interest rates"' | jq '.results[].title'""",
+    "serve": """\
+  newsearch serve                                  # http://127.0.0.1:8080/, indexes seeds/ if needed
+  newsearch serve --host 0.0.0.0 --port 8000 --workers 2""",
+    "stats": """\
+  newsearch stats --index /srv/news/index
+  newsearch stats --json | jq .documents""",
+    "rollback": """\
+  newsearch rollback --index /srv/news/index""",
+}
 
 
-def default_index() -> str:
-    return os.environ.get("NEWSEARCH_INDEX") or "index"
+def package_version() -> str:
+    try:
+        return metadata.version("newsearch")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never pip-installed
+        return "unknown (not installed)"
+
+
+def exit_codes_text() -> str:
+    return "exit codes:\n" + "\n".join(f"  {code:<3} {meaning}" for code, meaning in EXIT_MEANINGS.items())
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsearch", description="Full-text faceted search over news archives.")
+    parser = argparse.ArgumentParser(
+        prog="newsearch", description="Full-text faceted search over news archives.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  newsearch rebuild --index /srv/news/index /data/news\n"
+               "  newsearch search --index /srv/news/index nato summit\n"
+               "  newsearch serve --index /srv/news/index\n\n"
+               "'newsearch COMMAND --help' shows each command's options and examples.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--index", default=default_index(), metavar="DIR",
+    def command(name: str, help_text: str, *extra: str) -> argparse.ArgumentParser:
+        epilog = "\n\n".join([*extra, "examples:\n" + EXAMPLES[name]])
+        sub = commands.add_parser(name, help=help_text, description=help_text, epilog=epilog,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.add_argument("--index", default=str(default_root()), metavar="DIR",
                          help="index directory (default: $NEWSEARCH_INDEX, else ./index)")
         return sub
 
-    rebuild = command("rebuild", "build a new generation from SOURCE folders/files and swap it in atomically")
+    sources_help = "folders (walked recursively) and files: seed text, JSONL, Reuters SGML, RSS/Atom, HTML; .gz too"
+    rebuild = command("rebuild", "build a new generation from SOURCE folders/files and swap it in atomically",
+                      exit_codes_text())
     rebuild.add_argument("--force", action="store_true", help="swap even if the new generation is far smaller")
     rebuild.add_argument("--quiet", action="store_true", help="no progress bar, no per-record messages")
     rebuild.add_argument("--no-entities", action="store_true", help="skip entity extraction (given fields only)")
-    rebuild.add_argument("sources", nargs="+", metavar="SOURCE")
+    rebuild.add_argument("sources", nargs="+", metavar="SOURCE", help=sources_help)
 
-    update = command("update", "add new and changed articles from SOURCE to the live index")
+    update = command("update", "add new and changed articles from SOURCE to the live index", exit_codes_text())
     update.add_argument("--quiet", action="store_true", help="no progress bar, no per-record messages")
-    update.add_argument("sources", nargs="+", metavar="SOURCE")
+    update.add_argument("sources", nargs="+", metavar="SOURCE", help=sources_help)
 
-    search = command("search", "search the index (same results as the web API)")
-    search.add_argument("--json", action="store_true", help="print the JSON answer")
+    search = command("search", "search the index (same results as the web API)", QUERY_SYNTAX.rstrip())
+    search.add_argument("--json", action="store_true", help="print the JSON answer (the /api/search shape)")
     search.add_argument("--from", dest="from_", metavar="DATE", help="earliest date (anything dateutil reads)")
     search.add_argument("--to", metavar="DATE", help="latest date, inclusive")
-    for facet in ("people", "orgs", "places", "source", "topics"):
-        search.add_argument(f"--{facet}", action="append", default=[], metavar="VALUE",
-                            help=f"filter by {facet} (repeatable: OR within, AND across facets)")
-    search.add_argument("--sort", choices=("relevance", "newest", "oldest"), default="relevance")
-    search.add_argument("--page", type=int, default=1)
-    search.add_argument("--per-page", type=int, default=10)
+    for facet in FACETS:
+        if facet.filterable:
+            search.add_argument(f"--{facet.name}", action="append", default=[], metavar="VALUE",
+                                help=f"filter: {facet.help} (repeatable: OR within a facet, AND across)")
+    search.add_argument("--sort", choices=SORTS, default=SORTS[0],
+                        help=f"result order (default: {SORTS[0]})")
+    search.add_argument("--page", type=int, default=1, metavar="N", help="page of results to show (default: 1)")
+    search.add_argument("--per-page", type=int, default=10, metavar="N", help="results per page (default: 10)")
     search.add_argument("query", nargs="*", help="query words (empty: browse everything)")
 
     serve = command("serve", "serve the web UI and JSON API (indexes seeds/ first if there is no index)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
-    serve.add_argument("--threads", type=int, default=4, help="threads per process")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default: 8080)")
+    serve.add_argument("--workers", type=int, default=None, metavar="N", help="processes (default: one per core)")
+    serve.add_argument("--threads", type=int, default=4, metavar="N", help="threads per process (default: 4)")
 
     stats = command("stats", "show what the live index holds")
-    stats.add_argument("--json", action="store_true")
+    stats.add_argument("--json", action="store_true", help="print the numbers as JSON")
 
     command("rollback", "make the previous generation live again")
     return parser
@@ -151,7 +212,7 @@ def run_rollback(args, home: IndexHome) -> int:
 
 
 def run_search(args, home: IndexHome) -> int:
-    from search.query.engine import QueryError, SearchEngine, SearchParams
+    from search.query import QueryError, SearchEngine, SearchParams
     from search.terminal import format_table
 
     engine = SearchEngine(home.root)
@@ -159,7 +220,7 @@ def run_search(args, home: IndexHome) -> int:
         params = SearchParams.from_mapping({
             "q": " ".join(args.query), "from": args.from_, "to": args.to, "sort": args.sort,
             "page": args.page, "per_page": args.per_page,
-            **{facet: getattr(args, facet) for facet in ("people", "orgs", "places", "source", "topics")},
+            **{facet: getattr(args, facet) for facet in FILTER_FACETS},
         })
         answer = engine.search(params)
     except QueryError as exc:

@@ -120,7 +120,7 @@ class _GunicornApp(BaseApplication):
 
 def warm_up(app) -> None:
     """Open the live generation and its caches before the first visitor pays for it."""
-    from search.query.engine import SearchParams
+    from search.query import SearchParams
 
     engine = app.extensions["newsearch"]
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -18,6 +19,28 @@ def reuters_files() -> list[Path]:
 
 
 needs_shared = pytest.mark.skipif(not SEED_ARTICLE.exists(), reason="../shared is not beside the project")
+
+
+@functools.cache
+def model_unavailable() -> str | None:
+    """Why the spaCy model cannot be used here, or None when it loads."""
+    from search.ingest.entities.extract import MODEL_EXCLUDE, MODEL_NAME, model_tag
+
+    if model_tag() is None:
+        return f"spaCy model package {MODEL_NAME} is not installed (pip install -e .)"
+    try:
+        import spacy
+
+        spacy.load(MODEL_NAME, exclude=MODEL_EXCLUDE)
+    except Exception as exc:  # noqa: BLE001 - any failure means: skip, and say why
+        return f"spaCy model {MODEL_NAME} cannot load: {type(exc).__name__}: {exc}"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked ``model`` need the installed spaCy model; without it they are skipped, saying why."""
+    if item.get_closest_marker("model") and (reason := model_unavailable()):
+        pytest.skip(reason)
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:

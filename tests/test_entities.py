@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from search.ingest import entities
-from search.ingest.entities import EntityExtractor, canonicalise, clean_entity
+from search.ingest.entities import EntityExtractor, canonicalise, clean_entity, extract
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_2a19419ffac14254.txt"
 if not SEED.exists():
@@ -94,6 +93,7 @@ def _fake_runner(calls: list[int]):
     return run
 
 
+@pytest.mark.model  # the cache is keyed by the installed model's version
 def test_second_run_is_served_from_cache(tmp_path, monkeypatch):
     calls: list[int] = []
     monkeypatch.setattr(EntityExtractor, "_run_model", _fake_runner(calls))
@@ -118,14 +118,14 @@ def test_cache_is_keyed_by_model_tag(tmp_path, monkeypatch):
     cache = tmp_path / "c.sqlite"
     with EntityExtractor(cache) as ex:
         list(ex.extract_many([("h", "t")]))
-    monkeypatch.setattr(entities, "CACHE_FORMAT", "other")
+    monkeypatch.setattr(extract, "CACHE_FORMAT", "other")
     with EntityExtractor(cache) as ex:
         list(ex.extract_many([("h", "t")]))
     assert calls == [1, 1]
 
 
 def test_results_stream_in_order_across_chunks(tmp_path, monkeypatch):
-    monkeypatch.setattr(entities, "CHUNK", 3)
+    monkeypatch.setattr(extract, "CHUNK", 3)
 
     def run(self, texts):
         return [[(t, "PERSON")] for t in texts]
@@ -137,6 +137,7 @@ def test_results_stream_in_order_across_chunks(tmp_path, monkeypatch):
     assert out == [[n] for n in names]
 
 
+@pytest.mark.model  # the cache is keyed by the installed model's version
 def test_unusable_cache_file_is_left_alone(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(EntityExtractor, "_run_model", _fake_runner([]))
     bad = tmp_path / "cache.sqlite"
@@ -148,9 +149,9 @@ def test_unusable_cache_file_is_left_alone(tmp_path, monkeypatch, capsys):
 
 
 def test_fallback_when_model_is_missing(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(entities, "MODEL_NAME", "no_such_model_for_newsearch")
-    monkeypatch.setattr(entities, "_MODELS", {})
-    monkeypatch.setattr(entities, "_WARNED", set())
+    monkeypatch.setattr(extract, "MODEL_NAME", "no_such_model_for_newsearch")
+    monkeypatch.setattr(extract, "_MODELS", {})
+    monkeypatch.setattr(extract, "_WARNED", set())
     ex = EntityExtractor(tmp_path / "c.sqlite")
     out = list(ex.extract_many([("a", "Vladimir Putin met Donald Trump."), ("b", "Nato")]))
     out += list(ex.extract_many([("c", "More text")]))
@@ -160,6 +161,7 @@ def test_fallback_when_model_is_missing(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().err.count("warning") == 1
 
 
+@pytest.mark.model  # the cache is keyed by the installed model's version
 def test_cache_rows_written_in_committed_transactions(tmp_path, monkeypatch):
     monkeypatch.setattr(EntityExtractor, "_run_model", _fake_runner([]))
     cache = tmp_path / "c.sqlite"
@@ -175,6 +177,7 @@ def test_cache_rows_written_in_committed_transactions(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.model
 @pytest.mark.skipif(not SEED.exists(), reason="shared seed article not present")
 def test_seed_article_people_orgs_places(tmp_path):
     text = SEED.read_text(encoding="utf-8").replace(" date 2025-09-05", "", 1)

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from search.ingest.formats.feed import looks_like_feed, read_feed
-from search.ingest.formats.html import fragment_text, looks_like_html, read_html, split_authors
+from search.ingest.formats.html import looks_like_html, read_html
 from search.ingest.formats.urls import canonical_url
+from search.ingest.text import fragment_text, split_authors
 from search.model import Article, Rejected
 
 WEB = Path(__file__).parent / "data" / "web"
@@ -372,9 +373,9 @@ def test_split_authors(byline, names):
 
 
 def test_partial_dates_are_never_completed_from_today():
-    from search.ingest.formats.html import parse_date
+    from search.dates import parse_date_lenient
 
-    assert parse_date("September 2025") == datetime(2025, 9, 1, tzinfo=UTC)
-    assert parse_date("14:30") is None
-    assert parse_date("5 Sep") is None
-    assert parse_date("1693915200") == datetime(2023, 9, 5, 12, 0, tzinfo=UTC)
+    assert parse_date_lenient("September 2025") == datetime(2025, 9, 1, tzinfo=UTC)
+    assert parse_date_lenient("14:30") is None
+    assert parse_date_lenient("5 Sep") is None
+    assert parse_date_lenient("1693915200") == datetime(2023, 9, 5, 12, 0, tzinfo=UTC)

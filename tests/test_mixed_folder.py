@@ -9,7 +9,8 @@ from conftest import ROOT, write_jsonl, write_seed
 
 from search.build import BuildOptions, rebuild
 from search.index.generations import IndexHome
-from search.query.engine import SearchEngine, SearchParams
+from search.query.engine import SearchEngine
+from search.query.params import SearchParams
 
 WEB_FIXTURES = ROOT / "tests" / "data" / "web"
 

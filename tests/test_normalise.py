@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from search.dates import DateError, parse_date_strict
 from search.ingest.boilerplate import RepeatedParagraphs, is_caption, is_promo, strip_boilerplate
-from search.ingest.normalise import DateError, clean_text, content_hash, derive_title, normalise, parse_date
+from search.ingest.normalise import clean_text, content_hash, derive_title, normalise
 from search.model import Article
 
 
@@ -18,17 +19,17 @@ from search.model import Article
     ("2025-09-05T23:30:00-05:00", "2025-09-06T04:30:00+00:00"),
 ])
 def test_dates_go_to_utc(value, expected):
-    assert parse_date(value).isoformat() == expected
+    assert parse_date_strict(value).isoformat() == expected
 
 
 @pytest.mark.parametrize("value", ["2025-02-30", "not a date", "0001-01-01", "99999-01-01"])
 def test_impossible_dates_raise(value):
     with pytest.raises(DateError):
-        parse_date(value)
+        parse_date_strict(value)
 
 
 def test_absent_date_is_none():
-    assert parse_date(None) is None and parse_date("  ") is None
+    assert parse_date_strict(None) is None and parse_date_strict("  ") is None
 
 
 def test_clean_text_drops_controls_keeps_paragraphs():

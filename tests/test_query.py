@@ -11,11 +11,16 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from search.cli import main as cli_main
+from search.facets import FILTER_FACETS
 from search.index import columns, writer
 from search.index.generations import IndexHome
 from search.ingest.normalise import normalise
 from search.model import Article
-from search.query.engine import QueryError, SearchEngine, SearchParams, histogram
+from search.query.answer import ArticlePage, Bucket, FacetCount, Filters, Health, Histogram, Result, SearchAnswer
+from search.query.engine import SearchEngine
+from search.query.errors import QueryError
+from search.query.histogram import histogram
+from search.query.params import SearchParams
 from search.stats import collect_stats
 from search.terminal import format_table
 
@@ -271,6 +276,27 @@ def test_result_shape(engine):
     assert answer["partial"] is False and answer["generation"] == 1
     assert answer["filters"]["from"] is None and answer["filters"]["people"] == []
     json.dumps(answer)
+
+
+def test_answers_have_exactly_the_keys_their_types_declare(engine):
+    def keys(typed) -> tuple[set, set]:
+        return set(typed.__required_keys__), set(typed.__optional_keys__)
+
+    def fits(value: dict, typed) -> bool:
+        required, optional = keys(typed)
+        return required <= set(value) <= required | optional
+
+    answer = search(engine, "putin", places=["Brussels"])
+    assert fits(answer, SearchAnswer) and fits(answer["filters"], Filters) and fits(answer["histogram"], Histogram)
+    assert set(answer["filters"]) == {"from", "to", *FILTER_FACETS}
+    assert set(answer["facets"]) == {*FILTER_FACETS, "year"}
+    assert all(fits(r, Result) for r in answer["results"]) and all("snippet" in r for r in answer["results"])
+    assert all(fits(f, FacetCount) for values in answer["facets"].values() for f in values)
+    assert all(fits(b, Bucket) for b in answer["histogram"]["buckets"])
+    assert fits(engine.article("a1"), ArticlePage)
+    assert all(fits(r, Result) for r in engine.related("a1"))
+    assert all(fits(r, Result) and "snippet" not in r for r in engine.export(SearchParams()))
+    assert fits(engine.health(), Health)
 
 
 def test_snippet_marks_matches_and_escapes_everything_else(engine):

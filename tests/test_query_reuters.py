@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 from conftest import reuters_files
 
-from search.query.engine import SearchEngine, SearchParams
+from search.query.engine import SearchEngine
+from search.query.params import SearchParams
 
 pytestmark = pytest.mark.slow
 

@@ -88,6 +88,7 @@ def test_seed_article_date_title_and_clean_body(seed_index: Path):
     assert len(body.split("\n\n")) == len(paragraphs) - 1 - len(captions)
 
 
+@pytest.mark.model
 def test_seed_article_entities_are_canonical(seed_index: Path):
     [doc] = all_stored(seed_index)
     data = doc["data"]

@@ -25,7 +25,6 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-MAX_URL_QUERY_BYTES = 4096  # longer query strings are refused before parsing (414-style abuse)
 
 
 class HtmlSafeJSON(DefaultJSONProvider):
@@ -43,8 +42,18 @@ class NewsearchFlask(Flask):
     json_provider_class = HtmlSafeJSON
 
 
-def create_app(index_root: str | os.PathLike, *, engine=None, time_budget_s: float = 2.0, **config) -> Flask:
-    """Build the app for the index at ``index_root``; ``engine`` may be injected (tests)."""
+def create_app(index_root: str | os.PathLike | None = None, *, engine=None, time_budget_s: float = 2.0,
+               **config) -> Flask:
+    """Build the app for the index at ``index_root``; ``engine`` may be injected (tests).
+
+    With no ``index_root`` the index is ``$NEWSEARCH_INDEX``, else ``./index`` (as for the
+    ``newsearch`` command), so ``flask --app web run`` serves it for development; ``config``
+    overrides any setting (``TESTING=True``), as the Flask tutorial's ``test_config`` does.
+    """
+    if index_root is None:
+        from search.index.generations import default_root
+
+        index_root = default_root()
     app = NewsearchFlask(__name__)
     app.config.update(
         DEBUG=False,

@@ -14,10 +14,13 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
+from search.facets import FILTER_FACETS
+
 ATOM_NS = "http://www.w3.org/2005/Atom"
 OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-CSV_COLUMNS = ("id", "date", "title", "source", "url", "people", "orgs", "places", "topics", "score")
+RECORD_COLUMNS = ("id", "date", "title", "source", "url")
+CSV_COLUMNS = (*RECORD_COLUMNS, *(name for name in FILTER_FACETS if name not in RECORD_COLUMNS), "score")
 CSV_BATCH = 200  # rows per chunk written to the socket
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -16,17 +16,11 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import url_for
 
-FACETS = ("people", "orgs", "places", "source", "topics")
-FACET_LABELS = {
-    "people": "People",
-    "orgs": "Organisations",
-    "places": "Places",
-    "source": "Sources",
-    "topics": "Topics",
-    "year": "Year",
-}
+from search.facets import BY_NAME, FACETS
+from search.query.params import SORTS as ENGINE_SORTS
+
 FACET_SHOWN = 6  # values shown before the "more" link
-SORTS = (("relevance", "Relevance"), ("newest", "Newest"), ("oldest", "Oldest"))
+SORTS = tuple((name, name.capitalize()) for name in ENGINE_SORTS)  # (value, label) for the sort links
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -119,7 +113,9 @@ class FacetValue:
 
 
 @dataclass
-class Facet:
+class FacetPanel:
+    """One facet's sidebar panel."""
+
     name: str
     label: str
     values: list[FacetValue]
@@ -136,14 +132,15 @@ def year_bounds(value: str) -> tuple[date, date] | None:
         return None
 
 
-def build_facets(answer: dict, links: Links, more: str | None) -> list[Facet]:
+def build_facets(answer: dict, links: Links, more: str | None) -> list[FacetPanel]:
     """Facet lists with toggle links; long ones are cut until "more" (selected values always show)."""
     facets = []
-    for name, label in FACET_LABELS.items():
+    for spec in FACETS:
+        name, period = spec.name, spec.kind == "period"
         listed = [(item["value"], item.get("count")) for item in answer.get("facets", {}).get(name) or []]
-        if name == "year":
+        if period:
             listed.sort(key=lambda pair: str(pair[0]), reverse=True)  # a timeline reads newest first
-        if name != "year":
+        else:
             shown = {value for value, _ in listed}
             listed += [(value, None) for value in links.values(name) if value not in shown]
         if not listed:
@@ -152,16 +149,21 @@ def build_facets(answer: dict, links: Links, more: str | None) -> list[Facet]:
         cut = len(listed) if expanded else FACET_SHOWN
         visible = [_facet_value(name, value, count, links) for value, count in listed[:cut]]
         visible += [v for v in (_facet_value(name, value, count, links) for value, count in listed[cut:]
-                                if name == "year" or links.has(name, value)) if v.selected]
+                                if period or links.has(name, value)) if v.selected]
         toggle = None
         if len(listed) > FACET_SHOWN:
             toggle = links.more(None if expanded else name) + f"#facet-{name}"
-        facets.append(Facet(name, label, visible, len(listed) - len(visible), expanded, toggle))
+        facets.append(FacetPanel(name, spec.label, visible, len(listed) - len(visible), expanded, toggle))
     return facets
 
 
+def _is_period(name: str) -> bool:
+    """A period facet (the year) filters by from/to dates, not by a ``name=value`` parameter."""
+    return BY_NAME[name].kind == "period"
+
+
 def _facet_value(name: str, value: str, count: int | None, links: Links) -> FacetValue:
-    if name != "year":
+    if not _is_period(name):
         return FacetValue(value, count, links.has(name, value), links.toggle(name, value))
     bounds = year_bounds(value)
     if bounds is None:
@@ -184,8 +186,9 @@ def build_chips(links: Links) -> list[Chip]:
     for key, label in (("from", "From"), ("to", "To")):
         if links.value(key):
             chips.append(Chip(label, links.value(key), links.remove(key)))
-    for name in FACETS:
-        chips += [Chip(FACET_LABELS[name], v, links.remove(name, v)) for v in links.values(name)]
+    for spec in FACETS:
+        if spec.filterable:
+            chips += [Chip(spec.label, v, links.remove(spec.name, v)) for v in links.values(spec.name)]
     return chips
 
 

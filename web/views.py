@@ -27,8 +27,9 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
+from search.facets import ENTITY_FIELDS, FACET_NAMES, FACETS
 from search.index.generations import NoIndex
-from search.query.engine import MAX_PAGE, QueryError, SearchParams
+from search.query import MAX_PAGE, QueryError, SearchParams
 
 from . import feeds, present
 
@@ -56,7 +57,8 @@ def parse_params() -> SearchParams:
 
 
 # -- template helpers -------------------------------------------------------------------------
-ENTITY_GROUPS = (("people", "People"), ("orgs", "Organisations"), ("places", "Places"), ("topics", "Topics"))
+HEADER_FIELDS = ("source",)  # shown in the article's header, so not again among its groups
+ARTICLE_GROUPS = tuple(spec for spec in FACETS if spec.filterable and spec.name not in HEADER_FIELDS)
 TAGS_PER_HIT = 5
 
 
@@ -97,12 +99,13 @@ def _asset_version(folder: str, filename: str) -> int:
 
 def entity_tags(result: dict) -> list[tuple[str, str]]:
     """A few entities per hit, people first, as (field, value) pairs for filter links."""
-    tags = [(field, value) for field in ("people", "orgs", "places") for value in result.get(field) or []]
+    tags = [(field, value) for field in ENTITY_FIELDS for value in result.get(field) or []]
     return tags[:TAGS_PER_HIT]
 
 
 def entity_groups(article: dict) -> list[tuple[str, str, list[str]]]:
-    return [(field, label, article[field]) for field, label in ENTITY_GROUPS if article.get(field)]
+    """(field, label, values) of each facet the article has values for, in the facet table's order."""
+    return [(spec.name, spec.label, article[spec.name]) for spec in ARTICLE_GROUPS if article.get(spec.name)]
 
 
 def article_paragraphs(article: dict) -> list[str]:
@@ -116,8 +119,8 @@ def article_paragraphs(article: dict) -> list[str]:
 def search_page():
     params = parse_params()
     more = request.args.get("more") or None
-    if more is not None and more not in present.FACET_LABELS:
-        raise QueryError(f"more must be one of: {', '.join(present.FACET_LABELS)}")
+    if more is not None and more not in FACET_NAMES:
+        raise QueryError(f"more must be one of: {', '.join(FACET_NAMES)}")
     answer = engine().search(params)
     links = present.Links(params.to_query_args())
     context = {

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from search.facets import FILTER_FACETS
+from search.index import whoosh_internals
 from search.index.writer import open_index
 
 FILENAME = "columns.npz"
@@ -29,7 +30,6 @@ VERSION = 4
 NO_DATE = np.iinfo(np.int64).min  # sentinel for undated articles
 SPELL_SAMPLE_DOCS = 20_000  # bodies read for the spelling vocabulary (titles are always all read)
 _SPELL_WORD_RE = re.compile(r"[^\W\d_]{3,24}")
-_TOC_RE = re.compile(r"^_MAIN_(\d+)\.toc$")
 
 
 @dataclass
@@ -96,9 +96,8 @@ class Columns:
 
 def index_key(directory: Path) -> str:
     """Identifies the exact index state: the newest table of contents (Whoosh writes a new one per commit)."""
-    found = (_TOC_RE.match(p.name) for p in Path(directory).glob("_MAIN_*.toc"))
-    numbers = [int(m.group(1)) for m in found if m]
-    return f"v{VERSION}:{max(numbers) if numbers else '-'}"
+    toc = whoosh_internals.latest_toc(directory)
+    return f"v{VERSION}:{'-' if toc is None else toc}"
 
 
 def build(directory: Path) -> None:
@@ -145,7 +144,7 @@ def compute(directory: Path) -> Columns:
         values: dict[str, list[tuple[int, str]]] = {name: [] for name in FILTER_FACETS}
         spelling: Counter = Counter()
         step = max(1, reader.doc_count() // SPELL_SAMPLE_DOCS)
-        for docnum, stored in reader.iter_docs():
+        for docnum, stored in whoosh_internals.stored_documents(reader):
             live[docnum] = True
             if stored.get("date") is not None:
                 date[docnum] = _epoch(stored["date"])
@@ -155,8 +154,8 @@ def compute(directory: Path) -> Columns:
             if docnum % step == 0:
                 text = f"{text} {stored.get('body') or ''}"
             spelling.update(_SPELL_WORD_RE.findall(text.lower()))
-        title_len = _lengths(reader, "title", size)
-        body_len = _lengths(reader, "body", size)
+        title_len = whoosh_internals.field_lengths(reader, "title", size)
+        body_len = whoosh_internals.field_lengths(reader, "body", size)
     facets = {name: _facet(pairs, size) for name, pairs in values.items()}
     words = [w for w, n in spelling.items() if n >= 2]
     return Columns(key, live, date, title_len, body_len, hashes, facets,
@@ -183,13 +182,6 @@ def _collect_values(values: dict, docnum: int, data: dict) -> None:
         items = [raw] if isinstance(raw, str) else (raw or [])
         for value in dict.fromkeys(v for v in items if v):
             values[name].append((docnum, value))
-
-
-def _lengths(reader, fieldname: str, size: int) -> np.ndarray:
-    out = np.zeros(size, dtype=np.float32)
-    for docnum in range(size):
-        out[docnum] = reader.doc_field_length(docnum, fieldname) or 0  # None for an empty field
-    return out
 
 
 def _facet(pairs: list[tuple[int, str]], size: int) -> Facet:

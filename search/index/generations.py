@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 KEEP_GENERATIONS = 3
+INDEX_ENV = "NEWSEARCH_INDEX"
 _GEN_RE = re.compile(r"^g(\d{6,})$")
 
 
@@ -34,6 +35,11 @@ class Locked(Exception):
 
 class NoIndex(Exception):
     """There is no live generation."""
+
+
+def default_root() -> Path:
+    """Where an index lives when no ``--index`` is given: ``$NEWSEARCH_INDEX``, else ``./index``."""
+    return Path(os.environ.get(INDEX_ENV) or "index")
 
 
 def generation_name(number: int) -> str:

@@ -3,7 +3,8 @@
 ``NewsTokenizer`` does in one pass what Whoosh's RegexTokenizer →
 LowercaseFilter → StopFilter → StemFilter chain does in four generator
 layers: it is the hot loop of indexing and of highlighting, so it is worth
-being one loop (about 2× faster, same tokens).
+being one loop (about 2× faster, same tokens). Its ``WORD_RE`` is also what the
+snippet highlighter calls a word, so what is marked is what was indexed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from whoosh.analysis import STOP_WORDS, Token, Tokenizer
 from whoosh.formats import Positions
 from whoosh.lang.porter import stem as porter_stem
 
-_WORD_RE = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)  # "u.s", "3.5"; "putin's" -> "putin", "s"
+from search.facets import FILTER_FACETS
+
+WORD_RE = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)  # "u.s", "3.5"; "putin's" -> "putin", "s"
 _STEM_CACHE: dict[str, str] = {}
 _STEM_CACHE_MAX = 200_000
 
@@ -53,7 +56,7 @@ class NewsTokenizer(Tokenizer):
             words = [(0, value.lower(), start_char, start_char + len(value))]
         else:
             lowered = value.lower()
-            words = ((i, m.group(), m.start(), m.end()) for i, m in enumerate(_WORD_RE.finditer(lowered)))
+            words = ((i, m.group(), m.start(), m.end()) for i, m in enumerate(WORD_RE.finditer(lowered)))
         for pos, word, begin, end in words:
             stopped = word in stoplist or not minsize <= len(word) <= maxsize
             if stopped and removestops:
@@ -75,7 +78,7 @@ class NewsTokenizer(Tokenizer):
         """{term: [positions]} for indexing, without building a Token per word."""
         stoplist, minsize, maxsize, stemming = self.stoplist, self.minsize, self.maxsize, self.stemming
         out: dict[str, list[int]] = {}
-        for pos, word in enumerate(_WORD_RE.findall(value.lower())):
+        for pos, word in enumerate(WORD_RE.findall(value.lower())):
             if word in stoplist or not minsize <= len(word) <= maxsize:
                 continue
             term = stem(word) if stemming else word
@@ -106,8 +109,8 @@ def text_field(analyzer, stored: bool = False, field_boost: float = 1.0) -> fiel
     return field
 
 
-def news_analyzer(stemming: bool = True):
-    return NewsTokenizer(stemming=stemming)
+def news_analyzer():
+    return NewsTokenizer()
 
 
 def entity_analyzer():
@@ -116,8 +119,18 @@ def entity_analyzer():
 
 
 TEXT_FIELDS = ("title", "body")
-QUERY_FIELDS = ("title", "body", "people", "orgs", "places", "source", "topics", "authors")
-SEPARATOR = "\x1f"  # joins list values for the indexed entity fields
+
+# Title matches outrank body matches (DESIGN.md). The title's weight acts in two places, and the two
+# factors are not one product. TITLE_TF_BOOST is written into every title posting at index time (a title
+# word counts as 2.5 occurrences *before* BM25's tf saturation, and every index built so far carries it);
+# FIELD_WEIGHT multiplies a field's BM25 score at query time (search/query/postings.py). Measured on a
+# tiny index: a title posting's weight is 2.5, a body one's 1.0; at average length one title occurrence
+# scores 2.0 × 2.5·2.2/(2.5+1.2) ≈ 2.97× the same body occurrence, not 2.5 × 2.0 = 5.
+TITLE_TF_BOOST = 2.5
+FIELD_WEIGHT = {"title": 2.0, "body": 1.0}
+NAME_FIELDS = (*FILTER_FACETS, "authors")  # matched word by word with the entity analyzer (``people:putin``)
+QUERY_FIELDS = (*TEXT_FIELDS, *NAME_FIELDS)  # what `field:value` may name
+SEPARATOR = "\x1f"  # joins list values for the indexed name fields
 
 
 def build_schema() -> fields.Schema:
@@ -128,14 +141,9 @@ def build_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True),
         path=fields.ID(stored=True),
         hash=fields.ID(stored=True),
-        title=text_field(text, stored=True, field_boost=2.5),
+        title=text_field(text, stored=True, field_boost=TITLE_TF_BOOST),
         body=text_field(text, stored=True),
         date=fields.DATETIME(stored=True),
-        people=text_field(names),
-        orgs=text_field(names),
-        places=text_field(names),
-        topics=text_field(names),
-        source=text_field(names),
-        authors=text_field(names),
         data=fields.STORED,
+        **{name: text_field(names) for name in NAME_FIELDS},
     )

@@ -14,20 +14,18 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec
-from whoosh.filedb.filestore import FileStorage
-from whoosh.writing import SegmentWriter
 
-from search.index.schema import SEPARATOR, build_schema
+from search.index import whoosh_internals
+from search.index.schema import NAME_FIELDS, SEPARATOR, build_schema
 from search.model import Article
 
 WRITER_LIMIT_MB = 256
 MIN_DOCS_PER_WORKER = 2000  # below this, process start-up costs more than it saves
 
 
-def codec() -> W3Codec:
+def codec():
     """Bigger posting blocks and no zlib on them: faster to write and to read, ~20% larger."""
-    return W3Codec(blocklimit=256, compression=0)
+    return whoosh_internals.w3_codec(blocklimit=256, compression=0)
 
 
 def to_document(article: Article) -> dict:
@@ -38,24 +36,14 @@ def to_document(article: Article) -> dict:
         "hash": article.content_hash,
         "title": article.title,
         "body": article.body,
-        "data": {
-            "source": article.source,
-            "url": article.url,
-            "authors": article.authors,
-            "people": article.people,
-            "orgs": article.orgs,
-            "places": article.places,
-            "topics": article.topics,
-        },
+        "data": {"url": article.url, **{name: getattr(article, name) for name in NAME_FIELDS}},
     }
     if article.date is not None:
         doc["date"] = article.date.replace(tzinfo=None)  # Whoosh stores naive datetimes; ours are UTC
-    for name in ("people", "orgs", "places", "topics", "authors"):
-        values = getattr(article, name)
+    for name in NAME_FIELDS:
+        values = getattr(article, name)  # a list, or one string (source)
         if values:
-            doc[name] = SEPARATOR.join(values)
-    if article.source:
-        doc["source"] = article.source
+            doc[name] = values if isinstance(values, str) else SEPARATOR.join(values)
     return doc
 
 
@@ -77,10 +65,7 @@ def write_all(directory: Path, articles: Sequence[Article], procs: int | None = 
             _add_all(writer, articles)
         return
     segments = _write_segments_in_parallel(directory, articles, procs)
-    parent = SegmentWriter(ix, codec=codec())
-    parent._close_segment()
-    parent._commit_toc(segments)
-    parent._finish()
+    whoosh_internals.commit_segments(ix, segments, codec=codec())
 
 
 def _add_all(writer, articles: Iterable[Article]) -> None:
@@ -91,30 +76,11 @@ def _add_all(writer, articles: Iterable[Article]) -> None:
 _SHARED: dict = {}  # what forked workers inherit: (directory, articles)
 
 
-class _WorkerStorage(FileStorage):
-    """Index storage whose spill directory is private to one worker.
-
-    Whoosh names a writer's spill directory after the index ("MAIN.tmp"), so
-    parallel writers would share it and the first to finish would delete the
-    others' sorted runs.
-    """
-
-    def __init__(self, path: str, worker: int):
-        super().__init__(path)
-        self.worker = worker
-
-    def temp_storage(self, name=None):
-        return super().temp_storage(f"{name or 'spill'}-worker{self.worker}")
-
-
 def _write_segment(worker: int, procs: int):
     directory, articles = _SHARED["job"]
-    ix = _WorkerStorage(str(directory), worker).open_index()
-    writer = SegmentWriter(ix, _lk=False, limitmb=WRITER_LIMIT_MB, codec=codec())
+    writer = whoosh_internals.worker_segment_writer(directory, worker, limitmb=WRITER_LIMIT_MB, codec=codec())
     _add_all(writer, articles[worker::procs])
-    segment = writer._finalize_segment()
-    writer._tempstorage.destroy()
-    return segment
+    return whoosh_internals.finish_worker_segment(writer)
 
 
 def _write_segments_in_parallel(directory: Path, articles: Sequence[Article], procs: int) -> list:
@@ -127,10 +93,9 @@ def _write_segments_in_parallel(directory: Path, articles: Sequence[Article], pr
 
 
 def link_copy(source: Path, target: Path) -> None:
-    """Copy a generation by hard links: instant, and Whoosh never rewrites a segment file."""
-    for item in source.iterdir():
-        if item.is_file() and not item.name.endswith(".lock"):
-            os.link(item, target / item.name)
+    """Copy a generation for ``update`` by hard links: instant, and safe because Whoosh never
+    rewrites a committed file (``whoosh_internals.hardlink_files``)."""
+    whoosh_internals.hardlink_files(source, target)
 
 
 def apply_changes(directory: Path, gone_paths: Iterable[str], articles: Iterable[Article]) -> None:

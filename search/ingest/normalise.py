@@ -1,8 +1,8 @@
 """Normalisation: pure functions that turn raw reader output into clean, comparable values.
 
-Dates go to aware UTC datetimes, text loses control characters and stray
-whitespace, titles are derived when a format has none, and every article gets
-a stable identity.
+Text loses control characters and stray whitespace, titles are derived when
+a format has none, and every article gets a stable identity.  (Dates are
+parsed by the readers, with ``search.dates``.)
 """
 
 from __future__ import annotations
@@ -10,82 +10,25 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import UTC, datetime
 
-from dateutil import parser as dateparser
-from dateutil import tz
-
+from search.ingest.text import drop_controls, squash
 from search.model import LIST_FIELDS, Article
 
 TITLE_MAX = 110
-MIN_YEAR, MAX_YEAR = 1800, 2200
 
-# C0/C1 control characters except tab and newline; also DEL and zero-width junk.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\ufeff]")
-_SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES_RE = re.compile(r"\n\s*\n+")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"”’')]?\s+(?=[\"“‘(]?[A-Z0-9])")
-# Common time-zone abbreviations dateutil does not know by itself.
-_TZINFOS = {
-    "UTC": 0, "GMT": 0, "Z": 0,
-    "EST": -5 * 3600, "EDT": -4 * 3600, "CST": -6 * 3600, "CDT": -5 * 3600,
-    "MST": -7 * 3600, "MDT": -6 * 3600, "PST": -8 * 3600, "PDT": -7 * 3600,
-    "BST": 3600, "CET": 3600, "CEST": 7200, "EET": 7200, "EEST": 3 * 3600,
-    "MSK": 3 * 3600, "IST": 19800, "JST": 9 * 3600, "AEST": 10 * 3600,
-}
-
-
-class DateError(ValueError):
-    """A date value that is present but cannot be a real date."""
 
 
 def clean_text(text: str) -> str:
     """Drop control characters and collapse runs of spaces, keeping paragraph breaks."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _CONTROL_RE.sub(" ", text)
-    paragraphs = (" ".join(_SPACES_RE.sub(" ", p).split()) for p in _BLANK_LINES_RE.split(text))
+    paragraphs = (squash(p) for p in _BLANK_LINES_RE.split(drop_controls(text)))
     return "\n\n".join(p for p in paragraphs if p)
-
-
-def clean_line(text: str) -> str:
-    """One-line value (title, entity name, source): no controls, single spaces."""
-    return " ".join(_CONTROL_RE.sub(" ", text).split())
 
 
 def paragraphs(text: str) -> list[str]:
     return [p for p in text.split("\n\n") if p]
-
-
-def parse_date(value: str | int | float | datetime | None) -> datetime | None:
-    """Parse any date dateutil reads into an aware UTC datetime.
-
-    Returns None for an absent value; raises DateError for a value that is
-    present but impossible ("2025-02-30") or out of range. Naive values are
-    taken as UTC; date-only values are midnight UTC of that day.
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise DateError(f"not a date: {value!r}")
-    if isinstance(value, int | float):
-        try:
-            parsed = datetime.fromtimestamp(value, UTC)
-        except (OverflowError, OSError, ValueError) as exc:
-            raise DateError(f"impossible timestamp {value!r}") from exc
-    elif isinstance(value, datetime):
-        parsed = value
-    else:
-        text = clean_line(str(value))[:80]
-        try:
-            parsed = dateparser.parse(text, tzinfos=_TZINFOS, default=datetime(2000, 1, 1))
-        except (ValueError, OverflowError, TypeError) as exc:
-            raise DateError(f"impossible date {text!r}") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    parsed = parsed.astimezone(tz.UTC).replace(tzinfo=UTC)
-    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-        raise DateError(f"date out of range {value!r}")
-    return parsed
 
 
 def derive_title(body: str, limit: int = TITLE_MAX) -> str:
@@ -112,7 +55,7 @@ def clean_values(values) -> list[str]:
     for value in values or ():
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             continue
-        value = clean_line(str(value))[:200]
+        value = squash(str(value))[:200]
         if value and value.casefold() not in seen:
             seen.add(value.casefold())
             out.append(value)
@@ -121,7 +64,7 @@ def clean_values(values) -> list[str]:
 
 def safe_id(value: str) -> str:
     """An id usable in a URL path segment; a URL given as id becomes a short stable hash of it."""
-    value = clean_line(str(value))
+    value = squash(str(value))
     if "://" in value or len(value) > 120:
         return "u" + hashlib.blake2b(value.encode("utf-8"), digest_size=10).hexdigest()
     return re.sub(r"[^A-Za-z0-9._:@~-]+", "-", value).strip("-")
@@ -130,15 +73,15 @@ def safe_id(value: str) -> str:
 def normalise(article: Article) -> Article:
     """Clean text and lists, derive a title, give the article its identity."""
     body = clean_text(article.body)
-    title = clean_line(article.title) or derive_title(body)
+    title = squash(article.title) or derive_title(body)
     lists = {name: clean_values(getattr(article, name)) for name in LIST_FIELDS}
     digest = content_hash(title, body)
     article_id = safe_id(article.id) if article.id else ""
     return article.replace(
         body=body,
         title=title,
-        source=clean_line(article.source)[:200],
-        url=clean_line(article.url)[:2000],
+        source=squash(article.source)[:200],
+        url=squash(article.url)[:2000],
         id=article_id or digest,
         content_hash=digest,
         **lists,

@@ -12,87 +12,25 @@ bounded here (term count, prefix length) before any index work starts.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from dateutil import parser as dateparser
-
-from search.index.schema import entity_analyzer, news_analyzer
+from search.index.schema import QUERY_FIELDS, TEXT_FIELDS, entity_analyzer, news_analyzer
+from search.query.dates import parse_date_value
+from search.query.errors import QueryError
+from search.query.tree import And, Everything, Node, Not, Or, Parsed, Phrase, Prefix, Term, Wildcard
 
 MAX_QUERY_CHARS = 500
 MAX_CLAUSES = 40
 MIN_PREFIX = 2
-TEXT_FIELDS = ("title", "body")
-ENTITY_FIELDS = ("people", "orgs", "places", "source", "topics", "authors")
 FIELD_ALIASES = {
-    "title": "title", "headline": "title", "body": "body", "text": "body",
-    "people": "people", "person": "people", "orgs": "orgs", "org": "orgs", "organisation": "orgs",
-    "organization": "orgs", "organisations": "orgs", "organizations": "orgs", "places": "places",
-    "place": "places", "source": "source", "topics": "topics", "topic": "topics",
-    "authors": "authors", "author": "authors", "date": "date",
+    **{name: name for name in (*QUERY_FIELDS, "date")},
+    "headline": "title", "text": "body", "person": "people", "org": "orgs", "organisation": "orgs",
+    "organization": "orgs", "organisations": "orgs", "organizations": "orgs", "place": "places",
+    "topic": "topics", "author": "authors",
 }
-FIELD_NAMES = "title, body, people, orgs, places, source, topics, authors, date"
+FIELD_NAMES = ", ".join((*QUERY_FIELDS, "date"))
 
-
-class QueryError(ValueError):
-    """A message that is safe and useful to show the person who typed the query."""
-
-
-# -- tree -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Term:
-    field: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Phrase:
-    field: str
-    words: tuple[tuple[int, str], ...]  # (relative position, term)
-
-
-@dataclass(frozen=True)
-class Prefix:
-    field: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Wildcard:
-    field: str
-    pattern: str  # lowercase, with * and ?
-
-
-@dataclass(frozen=True)
-class DateRange:
-    start: int | None  # epoch seconds, inclusive
-    end: int | None  # epoch seconds, inclusive
-
-
-@dataclass(frozen=True)
-class And:
-    items: tuple
-
-
-@dataclass(frozen=True)
-class Or:
-    items: tuple
-
-
-@dataclass(frozen=True)
-class Not:
-    item: object
-
-
-@dataclass(frozen=True)
-class Everything:
-    """The empty query: every article."""
-
-
-@dataclass
-class Parsed:
-    tree: object
-    words: list[str] = field(default_factory=list)  # the plain words typed, for spelling suggestions
 
 
 # -- lexer ----------------------------------------------------------------------------------
@@ -105,15 +43,13 @@ _TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 _FIELD_RE = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
-_RANGE_RE = re.compile(r"^\[(.*?)\s+(?:TO|to)\s+(.*?)\]$|^\[(.*?)\.\.(.*?)\]$|^(.+?)\.\.(.+)$")
 
 
 @dataclass
 class _Tok:
-    kind: str  # open, close, phrase, word, and, or, not, field, daterange
+    kind: str  # open, close, phrase, word, and, or, not, field, dash
     text: str = ""
     field: str | None = None
-    negated: bool = False
 
 
 def tokenize(q: str) -> list[_Tok]:
@@ -203,7 +139,7 @@ class _Parser:
         self.pos += 1
         return tok
 
-    def parse(self):
+    def parse(self) -> Node | None:
         if not self.tokens:
             return Everything()
         tree = self.or_expr(None)
@@ -213,7 +149,7 @@ class _Parser:
                              else f"could not read the query near '{tok.text or tok.kind}'")
         return tree
 
-    def or_expr(self, fieldname):
+    def or_expr(self, fieldname: str | None) -> Node | None:
         items = [self.and_expr(fieldname)]
         while (tok := self.peek()) is not None and tok.kind == "or":
             self.take()
@@ -223,8 +159,8 @@ class _Parser:
             items.append(self.and_expr(fieldname))
         return _combine(Or, items)
 
-    def and_expr(self, fieldname):
-        items = []
+    def and_expr(self, fieldname: str | None) -> Node | None:
+        items: list[Node | None] = []
         while (tok := self.peek()) is not None and tok.kind not in ("close", "or"):
             if tok.kind == "and":
                 self.take()
@@ -239,7 +175,7 @@ class _Parser:
                              else "empty group: put words between the parentheses")
         return _combine(And, items)
 
-    def unary(self, fieldname):
+    def unary(self, fieldname: str | None) -> Node | None:
         tok = self.take()
         if tok.kind == "not":
             nxt = self.peek()
@@ -251,7 +187,7 @@ class _Parser:
             return self.primary(self.take(), tok.field)
         return self.primary(tok, fieldname)
 
-    def primary(self, tok: _Tok, fieldname):
+    def primary(self, tok: _Tok, fieldname: str | None) -> Node | None:
         if tok.kind == "open":
             if self.peek() is None:
                 raise QueryError("missing ')' to close a '('")
@@ -274,23 +210,23 @@ class _Parser:
             return self.phrase(tok.text, fieldname)
         return self.word(tok.text, fieldname)
 
-    def phrase(self, text: str, fieldname):
+    def phrase(self, text: str, fieldname: str | None) -> Node | None:
         fields = (fieldname,) if fieldname else TEXT_FIELDS
-        nodes = [n for n in (_analysed(text, f, as_phrase=True) for f in fields) if n is not None]
+        nodes = [n for n in (_analysed(text, f) for f in fields) if n is not None]
         if fieldname is None and nodes:
             self.words.extend(_plain_words(text))
         return _combine(Or, nodes) if nodes else None
 
-    def word(self, text: str, fieldname):
+    def word(self, text: str, fieldname: str | None) -> Node | None:
         if "*" in text or "?" in text:
             return self.wildcard(text, fieldname)
         fields = (fieldname,) if fieldname else TEXT_FIELDS
-        nodes = [n for n in (_analysed(text, f, as_phrase=False) for f in fields) if n is not None]
+        nodes = [n for n in (_analysed(text, f) for f in fields) if n is not None]
         if fieldname is None and nodes:
             self.words.extend(_plain_words(text))
         return _combine(Or, nodes) if nodes else None
 
-    def wildcard(self, text: str, fieldname):
+    def wildcard(self, text: str, fieldname: str | None) -> Node | None:
         pattern = text.lower().strip(".,;:!")
         literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
         if len(literal) < MIN_PREFIX:
@@ -301,15 +237,15 @@ class _Parser:
         return _combine(Or, [Wildcard(f, pattern) for f in fields])
 
 
-def _combine(kind, items):
+def _combine(kind: type[And | Or], items: Sequence[Node | None]) -> Node | None:
     """Drop empty parts (stop words); a group of one is that one."""
-    items = [i for i in items if i is not None]
-    if not items:
+    present = [i for i in items if i is not None]
+    if not present:
         return None
-    if len(items) == 1:
-        return items[0]
-    flat = []
-    for item in items:
+    if len(present) == 1:
+        return present[0]
+    flat: list[Node] = []
+    for item in present:
         flat.extend(item.items if isinstance(item, kind) else (item,))
     return kind(tuple(flat))
 
@@ -317,7 +253,7 @@ def _combine(kind, items):
 _ANALYZERS = {"text": news_analyzer(), "entity": entity_analyzer()}
 
 
-def _analysed(text: str, fieldname: str, as_phrase: bool):
+def _analysed(text: str, fieldname: str) -> Term | Phrase | None:
     """The field's own analysis of a word or phrase: one term, a phrase of terms, or nothing (stop words)."""
     analyzer = _ANALYZERS["text" if fieldname in TEXT_FIELDS else "entity"]
     tokens = [(t.pos, t.text) for t in analyzer(text, positions=True)]
@@ -336,62 +272,6 @@ def _plain_words(text: str) -> list[str]:
     return _PLAIN_WORD_RE.findall(text)
 
 
-# -- dates ----------------------------------------------------------------------------------
-def date_bounds(text: str) -> tuple[datetime, datetime]:
-    """The first and last second a date expression covers: '2025-09' is all of September (UTC)."""
-    text = text.strip()
-    if not text or len(text) > 60:
-        raise QueryError(f"can't read the date '{text}'")
-    year = datetime.now(UTC).year
-    try:
-        low = dateparser.parse(text, default=datetime(year, 1, 1))
-        high = dateparser.parse(text, default=datetime(year, 12, 31, 23, 59, 59))
-    except (ValueError, OverflowError, TypeError):
-        raise QueryError(f"can't read the date '{text}' (try 2025-09, 5 Sep 2025 or 1987-03-01)") from None
-    low, high = (_as_utc(d) for d in (low, high))
-    if not 1 <= low.year <= 9998:
-        raise QueryError(f"date out of range: '{text}'")
-    if _has_time(text):
-        high = low
-    return low, high
-
-
-def _has_time(text: str) -> bool:
-    return bool(re.search(r"\d:\d\d", text))
-
-
-def _as_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def epoch(value: datetime) -> int:
-    return int(value.timestamp())
-
-
-def parse_date_value(text: str) -> DateRange:
-    """date:X, date:[X TO Y], date:X..Y, date:>=X, date:<X (X and Y: anything dateutil reads)."""
-    text = text.replace(chr(0), " ").strip()
-    for op in (">=", "<=", ">", "<"):
-        if text.startswith(op):
-            low, high = date_bounds(text[len(op):])
-            return {">=": DateRange(epoch(low), None), ">": DateRange(epoch(high) + 1, None),
-                    "<=": DateRange(None, epoch(high)), "<": DateRange(None, epoch(low) - 1)}[op]
-    match = _RANGE_RE.match(text)
-    if match:
-        first, second = [g for g in match.groups() if g is not None][:2]
-        start = epoch(date_bounds(first)[0]) if first.strip() not in ("", "*") else None
-        end = epoch(date_bounds(second)[1]) if second.strip() not in ("", "*") else None
-        if start is not None and end is not None and start > end:
-            raise QueryError(f"date range '{text}' ends before it starts")
-        return DateRange(start, end)
-    if text.startswith("["):
-        raise QueryError("write a date range as date:[1987-03-01 TO 1987-03-31]")
-    low, high = date_bounds(text)
-    return DateRange(epoch(low), epoch(high))
-
-
 # -- entry point ----------------------------------------------------------------------------
 def parse(q: str) -> Parsed:
     """Parse a query string; raises QueryError with a readable message."""
@@ -408,19 +288,3 @@ def replace_words(q: str, fixes: dict[str, str]) -> str:
     """The query with misspelled words swapped for their corrections (everything else as typed)."""
     return _PLAIN_WORD_RE.sub(lambda m: fixes.get(m.group().lower(), m.group()), q)
 
-
-def positive_terms(tree) -> set[tuple[str, str]]:
-    """(field, term) pairs a result matched on — what snippets highlight (not the NOT parts)."""
-    out: set[tuple[str, str]] = set()
-
-    def walk(node):
-        if isinstance(node, Term):
-            out.add((node.field, node.text))
-        elif isinstance(node, Phrase):
-            out.update((node.field, t) for _, t in node.words)
-        elif isinstance(node, And | Or):
-            for item in node.items:
-                walk(item)
-
-    walk(tree)
-    return out

@@ -1,11 +1,9 @@
-"""Query evaluation over whole posting lists with numpy: every hit, scored, in a few milliseconds.
+"""Term postings as numpy arrays, BM25-scored and cached per generation; prefix/wildcard expansion.
 
 Whoosh's matchers walk postings one Python call at a time. Facets need the
 *entire* hit set, so here each term's posting list is decoded block by block
-straight into numpy arrays (doc numbers plus its BM25 contribution), kept in a
-per-generation LRU, and the query tree is evaluated over dense arrays:
-And → ``&``, Or → ``|``, Not → ``~``, scores summed. Phrases are verified
-on the candidate docs from their positions.
+straight into numpy arrays (doc numbers plus its BM25 contribution) and kept in a
+per-generation LRU; ``evaluate.Evaluator`` combines them over the query tree.
 """
 
 from __future__ import annotations
@@ -13,39 +11,20 @@ from __future__ import annotations
 import math
 import re
 import threading
-import time
 from collections import OrderedDict
-from pickle import loads
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.formats import Positions
-from whoosh.system import _INT_SIZE
 
-from search.index.columns import NO_DATE, Columns
-from search.index.schema import stem
-from search.query import parse as qparse
+from search.index.columns import Columns
+from search.index.schema import FIELD_WEIGHT, stem
+from search.index.whoosh_internals import blocks as _blocks
+from search.index.whoosh_internals import position_deltas as _position_deltas
 
 K1, B = 1.2, 0.75
-FIELD_WEIGHT = {"title": 2.0, "body": 1.0}  # on top of the title's index-time field_boost: title hits rank first
 ENTITY_WEIGHT = 0.8
 EXPAND_LIMIT = 64  # terms a prefix/wildcard may expand to (the most frequent are kept)
 EXPAND_SCAN = 5000  # lexicon entries a prefix/wildcard may look at
 CACHE_BYTES = 256 * 1024 * 1024
-
-
-class Deadline:
-    """The per-query time budget: long loops ask ``expired()`` and stop early, marking the answer partial."""
-
-    def __init__(self, seconds: float):
-        self.end = time.monotonic() + seconds
-        self.hit = False
-
-    def expired(self) -> bool:
-        if not self.hit and time.monotonic() > self.end:
-            self.hit = True
-        return self.hit
-
 
 class Postings:
     """Term postings of one generation as numpy arrays, LRU-cached by size; thread-safe."""
@@ -88,6 +67,12 @@ class Postings:
             value = self._read_positions(fieldname, text)
             self._remember(key, value)
             return value
+
+    def positions_in(self, fieldname: str, text: str, candidates: np.ndarray):
+        """``positions`` limited to the postings of ``candidates`` (sorted, unique doc numbers)."""
+        docs, ptr, flat = self.positions(fieldname, text)
+        picks = np.flatnonzero(np.isin(docs, candidates, assume_unique=True))
+        return _select_postings(docs, ptr, flat, picks)
 
     def _read_positions(self, fieldname: str, text: str):
         doc_parts, delta_lists = [], []
@@ -190,44 +175,6 @@ def _wildcard_regex(pattern: str) -> str:
     return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
 
 
-def _blocks(matcher):
-    """(ids, weights, raw values, format) per posting block: W3 blocks decoded whole, others one by one."""
-    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
-        while True:
-            if matcher._data is None:
-                matcher._read_data()
-            ids, weights, values = matcher._data
-            ids = np.cumsum(np.asarray(ids, dtype=np.int64))
-            if weights is None:
-                weights = np.ones(len(ids), np.float32)
-            elif isinstance(weights, float):
-                weights = np.full(len(ids), weights, np.float32)
-            else:
-                weights = np.asarray(weights, dtype=np.float32)
-            yield ids, weights, values, matcher.format
-            if matcher._lastblock:
-                return
-            matcher._goto(matcher._nextoffset)
-    ids, weights, values = [], [], []
-    while matcher.is_active():
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        values.append(matcher.value())
-        matcher.next()
-    yield np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32), values, matcher.format
-
-
-def _position_deltas(values, fmt) -> list:
-    """Position deltas of each posting; Whoosh's Positions values are a uint count + a pickled delta list."""
-    if isinstance(fmt, Positions) and values:
-        return [loads(v[_INT_SIZE:]) for v in values]
-    out = []
-    for v in values:
-        positions = fmt.decode_positions(v)
-        out.append([b - a for a, b in zip([0, *positions[:-1]], positions, strict=True)])
-    return out
-
-
 def _select_postings(docs, ptr, flat, picks: np.ndarray):
     """The postings at indices ``picks``: their docs, new offsets, and their positions."""
     lengths = ptr[picks + 1] - ptr[picks]
@@ -236,136 +183,3 @@ def _select_postings(docs, ptr, flat, picks: np.ndarray):
     new_ptr = np.zeros(len(picks) + 1, np.int64)
     np.cumsum(lengths, out=new_ptr[1:])
     return docs[picks], new_ptr, flat[gather]
-
-
-# -- evaluation -------------------------------------------------------------------------------
-class Evaluator:
-    """Turns a parsed query tree into (hit mask, score array) over all doc numbers."""
-
-    def __init__(self, postings: Postings, deadline: Deadline):
-        self.postings = postings
-        self.columns = postings.columns
-        self.size = postings.columns.size
-        self.deadline = deadline
-        self.expansions: dict[tuple[str, str], list[str]] = {}
-
-    def run(self, tree) -> tuple[np.ndarray, np.ndarray]:
-        mask, score = self.node(tree)
-        mask = mask & self.columns.live
-        return mask, score if score is not None else np.zeros(self.size, np.float32)
-
-    def node(self, node):
-        if self.deadline.expired():  # out of time: this part matches nothing, the answer is marked partial
-            return np.zeros(self.size, bool), None
-        method = getattr(self, "_" + type(node).__name__.lower())
-        return method(node)
-
-    def _everything(self, node):
-        return self.columns.live.copy(), None
-
-    def _term(self, node):
-        docs, scores = self.postings.scored(node.field, node.text)
-        return self._dense(docs, scores)
-
-    def _dense(self, docs, scores):
-        mask = np.zeros(self.size, bool)
-        mask[docs] = True
-        score = np.zeros(self.size, np.float32)
-        score[docs] = scores
-        return mask, score
-
-    def _and(self, node):
-        mask, score = None, None
-        for item in sorted(node.items, key=lambda n: isinstance(n, qparse.Not)):
-            if isinstance(item, qparse.Not):
-                other, _ = self.node(item.item)
-                mask = ~other if mask is None else mask & ~other
-                continue
-            other, other_score = self.node(item)
-            mask = other if mask is None else mask & other
-            score = _add(score, other_score)
-        if score is not None:
-            score = np.where(mask, score, np.float32(0))  # a failed And must not lend its score to an outer Or
-        return mask, score
-
-    def _or(self, node):
-        mask, score = None, None
-        for item in node.items:
-            other, other_score = self.node(item)
-            mask = other if mask is None else mask | other
-            score = _add(score, other_score)
-        return mask, score
-
-    def _not(self, node):
-        other, _ = self.node(node.item)
-        return ~other, None
-
-    def _daterange(self, node):
-        dates = self.columns.date
-        mask = dates != NO_DATE
-        if node.start is not None:
-            mask &= dates >= node.start
-        if node.end is not None:
-            mask &= dates <= node.end
-        return mask, None
-
-    def _prefix(self, node):
-        return self._expanded(node.field, node.text, None)
-
-    def _wildcard(self, node):
-        literal = re.split(r"[*?]", node.pattern, maxsplit=1)[0]
-        return self._expanded(node.field, literal, node.pattern)
-
-    def _expanded(self, fieldname, literal, pattern):
-        """Union of the expansion terms; each doc scores by its best expansion (no reward for variety)."""
-        terms = self.postings.expand(fieldname, literal, pattern)
-        self.expansions[(fieldname, pattern or literal + "*")] = terms
-        mask = np.zeros(self.size, bool)
-        score = np.zeros(self.size, np.float32)
-        for term in terms:
-            if self.deadline.expired():
-                break
-            docs, scores = self.postings.scored(fieldname, term)
-            mask[docs] = True
-            _max_into(score, docs, scores)
-        return mask, score
-
-    def _phrase(self, node):
-        """Docs having every word, then kept only where the words sit at the right relative positions."""
-        parts = [self.postings.scored(node.field, term) for _, term in node.words]
-        candidates = parts[0][0]
-        for docs, _ in parts[1:]:
-            candidates = np.intersect1d(candidates, docs, assume_unique=True)
-        kept = self._verify_phrase(node, candidates)
-        mask = np.zeros(self.size, bool)
-        mask[kept] = True
-        score = np.zeros(self.size, np.float32)
-        for docs, scores in parts:
-            score[docs] += scores
-        score[~mask] = 0
-        return mask, score
-
-    def _verify_phrase(self, node, candidates: np.ndarray) -> np.ndarray:
-        """Vectorised: (doc, position - offset) keys of each word, intersected; rarest word first."""
-        keys = None
-        words = sorted(node.words, key=lambda w: self.postings.doc_frequency(node.field, w[1]))
-        for offset, term in words:
-            if not len(candidates) or self.deadline.expired():
-                return np.zeros(0, np.int32)
-            docs, ptr, flat = self.postings.positions(node.field, term)
-            picks = np.flatnonzero(np.isin(docs, candidates, assume_unique=True))
-            docs, ptr, flat = _select_postings(docs, ptr, flat, picks)
-            own = (np.repeat(docs.astype(np.int64), np.diff(ptr)) << 32) + (flat.astype(np.int64) - offset + (1 << 20))
-            keys = own if keys is None else np.intersect1d(keys, own, assume_unique=True)
-            candidates = np.unique(keys >> 32).astype(np.int32)
-        return candidates
-
-
-def _add(score, other):
-    if other is None:
-        return score
-    return other if score is None else score + other
-
-
-def _max_into(score: np.ndarray, docs: np.ndarray, scores: np.ndarray) -> None:
-    score[docs] = np.maximum(score[docs], scores)  # docs are unique within one posting list

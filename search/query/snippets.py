@@ -1,11 +1,6 @@
-"""Highlighted snippets and spelling suggestions.
-
-Snippets: the best window of the text (most distinct query terms), with every
-word whose *stem* was searched wrapped in ``<mark>``; everything else is
-HTML-escaped, so article text can never inject markup.
-
-Suggestions come from the collection's own surface words (``columns.spell_words``),
-not the stemmed index terms, so "econimy" becomes "economy", not "economi".
+"""Highlighted snippets: the best window of the text (most distinct query terms), with every
+word whose *stem* was searched wrapped in ``<mark>``; everything else is HTML-escaped, so
+article text can never inject markup. A word is what the indexer calls one (``schema.WORD_RE``).
 """
 
 from __future__ import annotations
@@ -15,32 +10,28 @@ import itertools
 import re
 from collections.abc import Iterable
 
-import numpy as np
-
-from search.index.schema import stem
+from search.index.schema import WORD_RE, stem
 
 SNIPPET_CHARS = 220
 MAX_MARKS = 400
-_WORD_RE = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 
 
 class Highlighter:
-    """Knows which surface words match the searched terms (by stem, by prefix, or by exact expansion)."""
+    """Knows which surface words match the searched terms: by stem, or exactly (prefix and wildcard
+    expansions are index terms, so "harb*" marks the words whose stem it expanded to)."""
 
-    def __init__(self, terms: Iterable[str], prefixes: Iterable[str] = ()):
+    def __init__(self, terms: Iterable[str]):
         self.terms = set(terms)
-        self.prefixes = tuple(prefixes)
         self._seen: dict[str, bool] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.terms or self.prefixes)
+        return bool(self.terms)
 
     def matches(self, word: str) -> bool:
         known = self._seen.get(word)
         if known is None:
             lowered = word.lower()
-            known = stem(lowered) in self.terms or lowered in self.terms or lowered.startswith(self.prefixes)
+            known = stem(lowered) in self.terms or lowered in self.terms
             self._seen[word] = known
         return known
 
@@ -55,7 +46,7 @@ class Highlighter:
 
     def _marks(self, text: str) -> list[tuple[int, int, str]]:
         """Positions of matching words: each distinct word is judged once, then one regex finds them all."""
-        hits = {word for word in set(_WORD_RE.findall(text)) if self.matches(word)}
+        hits = {word for word in set(WORD_RE.findall(text)) if self.matches(word)}
         if not hits:
             return []
         alternatives = "|".join(re.escape(w) for w in sorted(hits, key=len, reverse=True))
@@ -103,71 +94,3 @@ def _render(text: str, start: int, end: int, marks: list[tuple[int, int]]) -> st
     parts.append(" …" if end < len(text) else "")
     return "".join(parts)
 
-
-# -- spelling ---------------------------------------------------------------------------------
-class Speller:
-    """Corrections within edit distance 2 from the collection's vocabulary (SymSpell-style delete index)."""
-
-    def __init__(self, words: np.ndarray, freq: np.ndarray):
-        self.freq = dict(zip(words.tolist(), freq.tolist(), strict=True))
-        self._deletes: dict[str, list[str]] | None = None
-
-    def known(self, word: str) -> int:
-        return self.freq.get(word, 0)
-
-    def correct(self, word: str, min_ratio: float = 0.0) -> str | None:
-        """The likeliest vocabulary word near ``word``; with ``min_ratio``, only one that many times as frequent."""
-        word = word.lower()
-        own = self.freq.get(word, 0)
-        near = [w for w in _edits1(word) if w in self.freq and w != word]
-        if not near and not own:
-            near = [w for w in self._distance2(word) if w != word]
-        if not near:
-            return None
-        best = max(near, key=lambda w: (self.freq[w], w))
-        if own and self.freq[best] < max(min_ratio, 1) * own:
-            return None
-        return best
-
-    def _distance2(self, word: str) -> list[str]:
-        index = self._delete_index()
-        found = set()
-        for variant in {word, *_deletes1(word)}:
-            found.update(index.get(variant, ()))
-        return [w for w in found if _distance(word, w) <= 2]
-
-    def _delete_index(self) -> dict[str, list[str]]:
-        if self._deletes is None:
-            index: dict[str, list[str]] = {}
-            for w in self.freq:
-                for variant in {w, *_deletes1(w)}:
-                    index.setdefault(variant, []).append(w)
-            self._deletes = index
-        return self._deletes
-
-
-def _deletes1(word: str) -> list[str]:
-    return [word[:i] + word[i + 1:] for i in range(len(word))]
-
-
-def _edits1(word: str) -> set[str]:
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deletes = [a + b[1:] for a, b in splits if b]
-    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
-    replaces = [a + c + b[1:] for a, b in splits if b for c in _ALPHABET]
-    inserts = [a + c + b for a, b in splits for c in _ALPHABET]
-    return set(deletes + transposes + replaces + inserts)
-
-
-def _distance(a: str, b: str) -> int:
-    """Optimal string alignment distance (Levenshtein plus adjacent transpositions)."""
-    prev2, prev = None, list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if prev2 is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]

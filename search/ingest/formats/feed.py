@@ -15,20 +15,12 @@ from datetime import UTC, datetime
 
 import feedparser
 
-from search.ingest.formats.html import (
-    decode_html,
-    fragment_text,
-    head_text,
-    parse_date,
-    plain_paragraphs,
-    skip_prolog,
-    split_authors,
-    squash,
-)
+from search.dates import parse_date_lenient
+from search.ingest.decode import HEAD_BYTES, decode_html, head_text, skip_prolog
 from search.ingest.formats.urls import absolute_url, canonical_url, hostname
+from search.ingest.text import fragment_text, plain_paragraphs, split_authors, squash
 from search.model import Article, Rejected
 
-HEAD_BYTES = 4096
 _RSS_NAMESPACES = ("http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simple/0.9/", "http://purl.org/rss/")
 _ATOM_NAMESPACES = ("http://www.w3.org/2005/atom", "http://purl.org/atom/ns#")
 _DOCTYPE_RE = re.compile(r"\s*<!doctype[^\[>]*(?:\[.*?\])?\s*>", re.I | re.S)
@@ -122,7 +114,7 @@ def _date(entry: dict) -> datetime | None:
         parsed, raw = dict.get(entry, f"{key}_parsed"), dict.get(entry, key)
         if parsed:
             return datetime(*parsed[:6], tzinfo=UTC)
-        if raw and (when := parse_date(raw)):
+        if raw and (when := parse_date_lenient(raw)):
             return when
     return None
 

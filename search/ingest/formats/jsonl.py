@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from search.dates import DateError, parse_date_strict
 from search.facets import ENTITY_FIELDS
-from search.ingest.normalise import DateError, parse_date
 from search.model import Article, Rejected
 
 MAX_RECORD_BYTES = 5 * 1024 * 1024
@@ -40,7 +40,7 @@ def parse_jsonl_record(path: str, line: int, raw: bytes) -> Article | Rejected:
     if not isinstance(body, str) or not body.strip():
         return Rejected(path, line, "missing or empty 'body'")
     try:
-        date = parse_date(record.get("date"))
+        date = parse_date_strict(record.get("date"))
     except DateError as exc:
         return Rejected(path, line, str(exc))
     strings = {k: str(record[k]) for k in _STRING_FIELDS if isinstance(record.get(k), str | int)}

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from search.ingest.normalise import DateError, parse_date
+from search.dates import DateError, parse_date_strict
 from search.model import Article, Rejected
 
 _RECORD_RE = re.compile(rb"<REUTERS\b([^>]*)>(.*?)(?:</REUTERS>|(?=<REUTERS\b)|\Z)", re.DOTALL)
@@ -103,7 +103,7 @@ def _parse_reuters_date(value: str) -> datetime | None:
     value = _unescape(value).strip()
     fast = _DATE_FAST_RE.match(value)
     if not fast:
-        return parse_date(value)
+        return parse_date_strict(value)
     day, time = fast.groups()
     for text, fmt in ((f"{day} {time}", "%d-%b-%Y %H:%M:%S"), (day, "%d-%b-%Y")):
         try:

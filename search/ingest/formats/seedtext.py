@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from search.ingest.normalise import DateError, parse_date
+from search.dates import DateError, parse_date_strict
 from search.model import Article, Rejected
 
 _DATE_LINE_RE = re.compile(r"^\ufeff?[ \t]?date[ \t]+(\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?)[ \t]*")
@@ -26,7 +26,7 @@ def read_seed_text(path: str, data: bytes) -> Iterator[Article | Rejected]:
         yield Rejected(path, 1, "seed text must start with 'date YYYY-MM-DD'")
         return
     try:
-        date = parse_date(match.group(1))
+        date = parse_date_strict(match.group(1))
     except DateError as exc:
         yield Rejected(path, 1, str(exc))
         return

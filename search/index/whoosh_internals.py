@@ -1,0 +1,201 @@
+"""Every use of Whoosh internals in one place, each with the assumption it rests on.
+
+Written against Whoosh 2.7.4 (its last release, 2016; ``whoosh>=2.7.4`` in
+pyproject). Nothing here is public Whoosh API: private attributes, file names
+and on-disk behaviour that a release could change. Each function's docstring
+says what it assumes and what would break; ``tests/test_whoosh_internals.py``
+checks every assumption against the installed Whoosh, so an upgrade that
+breaks one fails a named test instead of corrupting a generation.
+
+Why use them at all: the public API walks postings one Python call per
+posting, and faceting through it (``groupedby``) measured ~1900× slower (warm p95)
+than the numpy columns and arrays built from these blocks on Reuters ×10
+(bench/bench_query.py); and Whoosh's public writers fill one segment from one
+process (bench/bench_index.py compares the parallel build with them).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from pickle import loads
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
+from whoosh.filedb.filestore import FileStorage
+from whoosh.formats import Positions
+from whoosh.system import _INT_SIZE
+from whoosh.writing import SegmentWriter
+
+INDEX_NAME = "MAIN"  # Whoosh's default index name (whoosh.index._DEF_INDEX_NAME)
+TOC_RE = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
+
+
+# -- writing ----------------------------------------------------------------------------------
+def w3_codec(blocklimit: int, compression: int) -> W3Codec:
+    """The Whoosh 3 codec with our posting block size and zlib level.
+
+    Assumes: ``W3Codec(blocklimit=, compression=)`` keywords. ``blocks`` below decodes
+    this codec's posting blocks; another default codec would fall back to the slow path.
+    """
+    return W3Codec(blocklimit=blocklimit, compression=compression)
+
+
+class WorkerStorage(FileStorage):
+    """Index storage whose spill directory is private to one worker.
+
+    Assumes: ``SegmentWriter.__init__`` takes its spill directory from
+    ``ix.storage.temp_storage("MAIN.tmp")``, a fixed name, so parallel writers
+    would share it and the first to finish would delete the others' sorted runs.
+    If Whoosh stops calling ``temp_storage`` with a name, workers still get their
+    own directory (the suffix is added to whatever name comes in).
+    """
+
+    def __init__(self, path: str, worker: int):
+        super().__init__(path)
+        self.worker = worker
+
+    def temp_storage(self, name=None):
+        return super().temp_storage(f"{name or 'spill'}-worker{self.worker}")
+
+
+def worker_segment_writer(directory: Path, worker: int, *, limitmb: int, codec: W3Codec) -> SegmentWriter:
+    """A writer for one worker's segment: unlocked (the parent holds the generation), private spill dir.
+
+    Assumes: ``SegmentWriter(ix, _lk=False)`` skips the WRITELOCK (a private keyword), and
+    each writer allocates its own segment name (``codec.new_segment``, random ids), so
+    segments written in parallel never collide.
+    """
+    ix = WorkerStorage(str(directory), worker).open_index()
+    return SegmentWriter(ix, _lk=False, limitmb=limitmb, codec=codec)
+
+
+def finish_worker_segment(writer: SegmentWriter):
+    """Flush and close a worker's segment without committing a TOC; returns the segment object.
+
+    Assumes: ``_finalize_segment()`` writes and closes the segment files and returns the
+    picklable segment (what Whoosh's own MpWriter sends back from its sub-writers), and
+    ``_tempstorage`` is the spill directory, which nothing else removes when no TOC is written.
+    """
+    segment = writer._finalize_segment()
+    writer._tempstorage.destroy()
+    return segment
+
+
+def commit_segments(ix, segments: list, *, codec: W3Codec) -> None:
+    """Publish segments written by workers as one index: a single new TOC listing them all.
+
+    Assumes: ``_close_segment()`` closes the parent's own (empty) segment, ``_commit_toc``
+    writes ``_MAIN_<gen>.toc`` for exactly ``segments`` and deletes unlisted segment files,
+    and ``_finish()`` removes the spill directory and releases the lock — the sequence
+    ``MpWriter._commit`` uses with ``multisegment=True`` in 2.7.4.
+    """
+    parent = SegmentWriter(ix, codec=codec)
+    parent._close_segment()
+    parent._commit_toc(segments)
+    parent._finish()
+
+
+def hardlink_files(source: Path, target: Path) -> None:
+    """Copy an index directory by hard links (lock files left out).
+
+    Assumes: Whoosh never rewrites a file once a segment is committed. A commit writes new
+    segment files and a new ``_MAIN_<gen>.toc``; deletions live in the segment objects
+    pickled into the TOC; merges write new segments and *unlink* the old ones. So writing
+    to the copy leaves every file the source shares with it unchanged. If a release ever
+    appended to or rewrote a file in place, updating a copy would silently change the live
+    generation under a running server.
+    """
+    for item in source.iterdir():
+        if item.is_file() and not item.name.endswith(".lock"):
+            os.link(item, target / item.name)
+
+
+# -- reading ----------------------------------------------------------------------------------
+def latest_toc(directory: Path) -> int | None:
+    """The generation number of the newest table of contents in an index directory.
+
+    Assumes: every commit writes a new ``_MAIN_<gen>.toc`` with a larger ``gen``
+    (``whoosh.index.TOC._filename``/``_pattern``), so the number identifies the index state.
+    """
+    found = (TOC_RE.match(p.name) for p in Path(directory).glob(f"_{INDEX_NAME}_*.toc"))
+    numbers = [int(m.group(1)) for m in found if m]
+    return max(numbers) if numbers else None
+
+
+def stored_documents(reader) -> Iterator[tuple[int, dict]]:
+    """(doc number, stored fields) of every live document.
+
+    Assumes: these doc numbers are the same global numbers as ``segment doc id + offset``
+    over ``reader.leaf_readers()``, which is how ``blocks`` results are placed; the columns
+    and the postings index the same arrays only because of that.
+    """
+    return reader.iter_docs()
+
+
+def field_lengths(reader, fieldname: str, size: int) -> np.ndarray:
+    """Every document's length of one field, as Whoosh's own BM25 sees it.
+
+    Assumes: Whoosh keeps a field length as one byte (``length_to_byte``, exact up to
+    ~10 terms, then logarithmic), so these are the quantised lengths, and an empty field
+    reads as None. Our BM25 normalises with these, matching Whoosh's scorer.
+    """
+    out = np.zeros(size, dtype=np.float32)
+    for docnum in range(size):
+        out[docnum] = reader.doc_field_length(docnum, fieldname) or 0
+    return out
+
+
+def blocks(matcher) -> Iterator[tuple[np.ndarray, np.ndarray, object, object]]:
+    """(ids, weights, raw values, format) per posting block: W3 blocks decoded whole, others one by one.
+
+    Assumes, for a ``W3LeafMatcher`` with integer ids: ``_data`` is the unpickled block tuple
+    ``(delta-coded ids, weights, values)`` loaded by ``_read_data()``; weights are None (all
+    1.0), one float (all equal) or an array; ``_lastblock``/``_nextoffset``/``_goto`` walk
+    the blocks. Ids are segment-local. Anything else takes the public matcher API, slower
+    but always right: other codecs, and the ``ListMatcher`` Whoosh returns for postings
+    inlined into the term info, which keeps its format as ``_format`` (2.7.4 never inlines
+    with its own W3 codec: ``inlinelimit`` > 1 fails on ``W3TermInfo.set_inline``).
+    """
+    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
+        while True:
+            if matcher._data is None:
+                matcher._read_data()
+            ids, weights, values = matcher._data
+            ids = np.cumsum(np.asarray(ids, dtype=np.int64))
+            if weights is None:
+                weights = np.ones(len(ids), np.float32)
+            elif isinstance(weights, float):
+                weights = np.full(len(ids), weights, np.float32)
+            else:
+                weights = np.asarray(weights, dtype=np.float32)
+            yield ids, weights, values, matcher.format
+            if matcher._lastblock:
+                return
+            matcher._goto(matcher._nextoffset)
+    ids, weights, values = [], [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        values.append(matcher.value())
+        matcher.next()
+    fmt = getattr(matcher, "format", None) or matcher._format
+    yield np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32), values, fmt
+
+
+def position_deltas(values, fmt) -> list:
+    """Position deltas of each posting.
+
+    Assumes: a ``Positions`` value is ``pack_uint(count) + pickle(deltas)``
+    (``Positions.encode``), so skipping ``_INT_SIZE`` bytes and unpickling gives the deltas
+    without Whoosh's per-posting decode. Other formats go through ``decode_positions``.
+    """
+    if isinstance(fmt, Positions) and values:
+        return [loads(v[_INT_SIZE:]) for v in values]
+    out = []
+    for v in values:
+        positions = fmt.decode_positions(v)
+        out.append([b - a for a, b in zip([0, *positions[:-1]], positions, strict=True)])
+    return out

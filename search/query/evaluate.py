@@ -1,0 +1,170 @@
+"""Evaluating a query tree over whole posting lists: a hit mask and a score per document.
+
+Facets need the *entire* hit set, so the tree is evaluated over dense arrays, one entry per
+document: And → ``&``, Or → ``|``, Not → ``~``, scores summed. Phrases are verified on the
+candidate docs from their positions. Term postings come from ``postings.Postings``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import assert_never
+
+import numpy as np
+
+from search.index.columns import NO_DATE
+from search.query.postings import Postings
+from search.query.tree import And, DateRange, Everything, Node, Not, Or, Phrase, Prefix, Term, Wildcard
+
+# A node's result: which documents match, and their scores (None: matching adds nothing to the score).
+Matched = tuple[np.ndarray, np.ndarray | None]
+
+
+class Deadline:
+    """The per-query time budget: long loops ask ``expired()`` and stop early, marking the answer partial."""
+
+    def __init__(self, seconds: float):
+        self.end = time.monotonic() + seconds
+        self.hit = False
+
+    def expired(self) -> bool:
+        if not self.hit and time.monotonic() > self.end:
+            self.hit = True
+        return self.hit
+
+
+def date_mask(dates: np.ndarray, start: int | None, end: int | None) -> np.ndarray:
+    """Dated documents inside the inclusive epoch-second bounds (undated ones never match a date)."""
+    mask = dates != NO_DATE
+    if start is not None:
+        mask &= dates >= start
+    if end is not None:
+        mask &= dates <= end
+    return mask
+
+
+class Evaluator:
+    """Turns a parsed query tree into (hit mask, score array) over all doc numbers."""
+
+    def __init__(self, postings: Postings, deadline: Deadline):
+        self.postings = postings
+        self.columns = postings.columns
+        self.size = postings.columns.size
+        self.deadline = deadline
+        self.expansions: dict[tuple[str, str], list[str]] = {}  # (field, pattern) → terms it expanded to
+
+    def run(self, tree: Node) -> tuple[np.ndarray, np.ndarray]:
+        mask, score = self.node(tree)
+        mask = mask & self.columns.live
+        return mask, score if score is not None else np.zeros(self.size, np.float32)
+
+    def node(self, node: Node) -> Matched:
+        if self.deadline.expired():  # out of time: this part matches nothing, the answer is marked partial
+            return np.zeros(self.size, bool), None
+        match node:
+            case Everything():
+                return self.columns.live.copy(), None
+            case Term():
+                return self._dense(*self.postings.scored(node.field, node.text))
+            case Phrase():
+                return self._phrase(node)
+            case Prefix():
+                return self._expanded(node.field, node.text, None)
+            case Wildcard():
+                literal = re.split(r"[*?]", node.pattern, maxsplit=1)[0]
+                return self._expanded(node.field, literal, node.pattern)
+            case DateRange():
+                return date_mask(self.columns.date, node.start, node.end), None
+            case And():
+                return self._and(node)
+            case Or():
+                return self._or(node)
+            case Not():
+                other, _ = self.node(node.item)
+                return ~other, None
+            case _:
+                assert_never(node)
+
+    def _dense(self, docs: np.ndarray, scores: np.ndarray) -> Matched:
+        mask = np.zeros(self.size, bool)
+        mask[docs] = True
+        score = np.zeros(self.size, np.float32)
+        score[docs] = scores
+        return mask, score
+
+    def _and(self, node: And) -> Matched:
+        mask, score = None, None
+        for item in sorted(node.items, key=lambda n: isinstance(n, Not)):
+            if isinstance(item, Not):
+                other, _ = self.node(item.item)
+                mask = ~other if mask is None else mask & ~other
+                continue
+            other, other_score = self.node(item)
+            mask = other if mask is None else mask & other
+            score = _add(score, other_score)
+        assert mask is not None  # the parser never makes an empty And
+        if score is not None:
+            score = np.where(mask, score, np.float32(0))  # a failed And must not lend its score to an outer Or
+        return mask, score
+
+    def _or(self, node: Or) -> Matched:
+        mask, score = None, None
+        for item in node.items:
+            other, other_score = self.node(item)
+            mask = other if mask is None else mask | other
+            score = _add(score, other_score)
+        assert mask is not None  # the parser never makes an empty Or
+        return mask, score
+
+    def _expanded(self, fieldname: str, literal: str, pattern: str | None) -> Matched:
+        """Union of the expansion terms; each doc scores by its best expansion (no reward for variety)."""
+        terms = self.postings.expand(fieldname, literal, pattern)
+        self.expansions[(fieldname, pattern or literal + "*")] = terms
+        mask = np.zeros(self.size, bool)
+        score = np.zeros(self.size, np.float32)
+        for term in terms:
+            if self.deadline.expired():
+                break
+            docs, scores = self.postings.scored(fieldname, term)
+            mask[docs] = True
+            _max_into(score, docs, scores)
+        return mask, score
+
+    def _phrase(self, node: Phrase) -> Matched:
+        """Docs having every word, then kept only where the words sit at the right relative positions."""
+        parts = [self.postings.scored(node.field, term) for _, term in node.words]
+        candidates = parts[0][0]
+        for docs, _ in parts[1:]:
+            candidates = np.intersect1d(candidates, docs, assume_unique=True)
+        kept = self._verify_phrase(node, candidates)
+        mask = np.zeros(self.size, bool)
+        mask[kept] = True
+        score = np.zeros(self.size, np.float32)
+        for docs, scores in parts:
+            score[docs] += scores
+        score[~mask] = 0
+        return mask, score
+
+    def _verify_phrase(self, node: Phrase, candidates: np.ndarray) -> np.ndarray:
+        """Vectorised: (doc, position - offset) keys of each word, intersected; rarest word first."""
+        keys = None
+        words = sorted(node.words, key=lambda w: self.postings.doc_frequency(node.field, w[1]))
+        for offset, term in words:
+            if not len(candidates) or self.deadline.expired():
+                return np.zeros(0, np.int32)
+            docs, ptr, flat = self.postings.positions_in(node.field, term, candidates)
+            own = (np.repeat(docs.astype(np.int64), np.diff(ptr)) << 32) + (flat.astype(np.int64) - offset + (1 << 20))
+            keys = own if keys is None else np.intersect1d(keys, own, assume_unique=True)
+            candidates = np.unique(keys >> 32).astype(np.int32)
+        return candidates
+
+
+def _add(score: np.ndarray | None, other: np.ndarray | None) -> np.ndarray | None:
+    if other is None:
+        return score
+    return other if score is None else score + other
+
+
+def _max_into(score: np.ndarray, docs: np.ndarray, scores: np.ndarray) -> None:
+    score[docs] = np.maximum(score[docs], scores)  # docs are unique within one posting list

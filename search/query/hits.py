@@ -1,0 +1,164 @@
+"""The hit set of one query: facet counts, ordering and results over every hit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from search.facets import FILTER_FACETS
+from search.index.columns import NO_DATE
+from search.index.schema import TEXT_FIELDS, news_analyzer
+from search.query import tree as qtree
+from search.query.answer import FacetCount, Result, describe
+from search.query.evaluate import Deadline, Evaluator, date_mask
+from search.query.params import SearchParams
+from search.query.snippets import Highlighter
+from search.query.spelling import suggest
+
+if TYPE_CHECKING:
+    from search.query.engine import Generation
+
+FACET_LIMIT = 20  # values listed per facet in an answer
+
+
+class HitSet:
+    """Every document one search matches (query, dates and facet filters), and what is derived from it:
+    facet counts, the order of the results, the results themselves, a spelling suggestion."""
+
+    def __init__(self, gen: Generation, params: SearchParams, parsed: qtree.Parsed, deadline: Deadline):
+        self.gen = gen
+        self.cols = gen.columns
+        self.params = params
+        self.parsed = parsed
+        evaluator = Evaluator(gen.postings, deadline)
+        self.text_mask, self.score = evaluator.run(parsed.tree)
+        self.expansions = evaluator.expansions
+        self.date_mask = self._date_mask(*params.date_range())
+        self.facet_masks = self._facet_masks(params.facet_filters())
+        self.mask = _all_of([self.text_mask, self.date_mask, *self.facet_masks.values()])
+        self.hits = np.flatnonzero(self.mask)
+        self._highlighter: Highlighter | None = None
+
+    def _date_mask(self, start: int | None, end: int | None) -> np.ndarray | None:
+        if start is None and end is None:
+            return None
+        return date_mask(self.cols.date, start, end)
+
+    def _facet_masks(self, selected: dict[str, list[str]]) -> dict[str, np.ndarray]:
+        masks = {}
+        for name, values in selected.items():
+            facet = self.cols.facets[name]
+            masks[name] = facet.docs_mask(facet.ids_for(values), self.cols.size)
+        return masks
+
+    # -- facets --------------------------------------------------------------------------------
+    def facets(self) -> dict[str, list[FacetCount]]:
+        """Counts over the entire hit set; a facet with a selection is counted without its own filter."""
+        out = {}
+        for name in FILTER_FACETS:
+            mask, hits = self._without(name)
+            facet = self.cols.facets[name]
+            counts = facet.count(hits, mask)
+            out[name] = _top(facet.vocab, counts, facet.ids_for(getattr(self.params, name)))
+        _, hits = self._without("date")
+        out["year"] = self._years(hits)
+        return out
+
+    def _without(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        own = self.date_mask if name == "date" else self.facet_masks.get(name)
+        if own is None:
+            return self.mask, self.hits
+        others: list[np.ndarray | None] = [m for key, m in self.facet_masks.items() if key != name]
+        if name != "date":
+            others.append(self.date_mask)
+        mask = _all_of([self.text_mask, *others])
+        return mask, np.flatnonzero(mask)
+
+    def _years(self, hits: np.ndarray) -> list[FacetCount]:
+        years = self.gen.year[hits]
+        years = years[years >= 0]
+        if not len(years):
+            return []
+        low = int(years.min())
+        counts = np.bincount(years - low)
+        order = sorted(np.flatnonzero(counts).tolist(), key=lambda i: (-counts[i], -i))[:FACET_LIMIT]
+        return [{"value": str(low + i), "count": int(counts[i])} for i in order]
+
+    # -- ordering ------------------------------------------------------------------------------
+    def order(self, k: int) -> np.ndarray:
+        """The first ``k`` hits in the requested order (ties: newer first, then doc number)."""
+        hits = self.hits
+        if not len(hits) or k <= 0:
+            return hits[:0]
+        dates = self.cols.date[hits]
+        scores = -self.score[hits].astype(np.float64)
+        dated = dates != NO_DATE
+        recency = np.where(dated, -dates.astype(np.float64), np.inf)  # newer first, undated last
+        sort = self.params.sort
+        if sort == "relevance" and not scores.any():
+            sort = "newest"  # browsing (empty query): newest first
+        if sort == "relevance":
+            primary, secondary = scores, recency
+        elif sort == "newest":
+            primary, secondary = recency, scores
+        else:
+            primary, secondary = np.where(dated, dates.astype(np.float64), np.inf), scores
+        keep = _top_k(primary, k)
+        order = np.lexsort((hits[keep], secondary[keep], primary[keep]))
+        return hits[keep][order][:k]
+
+    # -- results -------------------------------------------------------------------------------
+    def result(self, docnum: int, snippet: bool) -> Result:
+        stored = self.gen.stored(docnum)
+        out: Result = {**describe(stored), "score": round(float(self.score[docnum]), 3)}
+        if snippet:
+            text = stored.get("body") or stored.get("title") or ""
+            out["snippet"] = self.highlighter().snippet(text)
+        return out
+
+    def highlighter(self) -> Highlighter:
+        if self._highlighter is None:
+            terms = {t for f, t in qtree.positive_terms(self.parsed.tree) if f in TEXT_FIELDS}
+            for (fieldname, _), expanded in self.expansions.items():
+                if fieldname in TEXT_FIELDS:
+                    terms.update(expanded)
+            self._highlighter = Highlighter(terms)
+        return self._highlighter
+
+    # -- spelling ------------------------------------------------------------------------------
+    def suggestion(self, q: str) -> str | None:
+        return suggest(q, self.parsed.words, self.gen.speller, self._in_index, len(self.hits))
+
+    def _in_index(self, word: str) -> bool:
+        analysed = [t.text for t in news_analyzer()(word)]
+        return bool(analysed) and all(self.gen.postings.doc_frequency("body", t) or
+                                      self.gen.postings.doc_frequency("title", t) for t in analysed)
+
+
+def _all_of(masks: list[np.ndarray | None]) -> np.ndarray:
+    present = [m for m in masks if m is not None]
+    out = present[0].copy()
+    for mask in present[1:]:
+        out &= mask
+    return out
+
+
+def _top_k(primary: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k smallest keys, plus everything tied with the k-th (so tie-breaks stay exact)."""
+    if k >= len(primary):
+        return np.arange(len(primary))
+    kth = np.partition(primary, k - 1)[k - 1]
+    return np.flatnonzero(primary <= kth)
+
+
+def _top(vocab: np.ndarray, counts: np.ndarray, selected: np.ndarray) -> list[FacetCount]:
+    """Top values by count (then name); selected values are always listed so they can be unticked."""
+    nonzero = np.flatnonzero(counts)
+    if len(nonzero) > FACET_LIMIT:
+        cut = np.partition(counts[nonzero], len(nonzero) - FACET_LIMIT)[len(nonzero) - FACET_LIMIT]
+        nonzero = nonzero[counts[nonzero] >= cut]
+    ranked = sorted(nonzero.tolist(), key=lambda i: (-counts[i], vocab[i]))[:FACET_LIMIT]
+    ranked += [int(i) for i in selected.tolist() if int(i) not in ranked]
+    return [{"value": str(vocab[i]), "count": int(counts[i])} for i in ranked]
+
