@@ -20,7 +20,7 @@ from pathlib import Path
 
 from search import state
 from search.facets import ENTITY_FIELDS
-from search.index import writer
+from search.index import clusters, writer
 from search.index.generations import IndexHome
 from search.ingest.boilerplate import RepeatedParagraphs
 from search.ingest.dedupe import dedupe
@@ -75,6 +75,7 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
             writer.write_all(work, articles, options.procs)
             manifest = {r.path: r.manifest_entry() for r in records}
             state.write_state(work, manifest, repeated, report, number, sources, started, "rebuild")
+            clusters.publish(work, articles)  # story clusters of the new generation
             _guard_shrink(home, report.articles, options.force)
             home.publish(number, work)
     report.generation = number
@@ -113,6 +114,7 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
             manifest.update({r.path: r.manifest_entry() for r in records})
             manifest.update(touched)
             state.write_state(work, manifest, repeated, report, number, sources, started, "update")
+            clusters.publish(work, articles, previous=live)  # signs only the added and changed articles
             home.publish(number, work)
     report.generation = number
     return _finish_report(report, started)

@@ -48,7 +48,9 @@ def params_of(args) -> list[tuple[str, str]]:
 
 
 def run(args, home: IndexHome) -> int:
-    from search.query.engine import QueryError, SearchEngine, SearchParams
+    from search.query.engine import SearchEngine
+    from search.query.errors import QueryError
+    from search.query.params import SearchParams
 
     watches = Watches(home.root)
     try:

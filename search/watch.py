@@ -226,7 +226,7 @@ class EngineMatcher:
         self.engine = engine
 
     def ids(self, params: list[tuple[str, str]]) -> list[str]:
-        from search.query.engine import SearchParams
+        from search.query.params import SearchParams
         from search.query.research import hit_ids
 
         grouped: dict[str, list[str]] = {}

@@ -73,9 +73,10 @@ def create_app(index_root: str | os.PathLike | None = None, *, engine=None, time
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from . import views
+    from . import research, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(research.bp)  # entity pages, timeline, saved searches
     views.register_error_handlers(app)
 
     @app.after_request

@@ -179,6 +179,7 @@ class Chip:
     label: str
     value: str
     href: str
+    facet: str = ""  # the facet of a value filter (its entity page); "" for dates
 
 
 def build_chips(links: Links) -> list[Chip]:
@@ -188,7 +189,9 @@ def build_chips(links: Links) -> list[Chip]:
             chips.append(Chip(label, links.value(key), links.remove(key)))
     for spec in FACETS:
         if spec.filterable:
-            chips += [Chip(spec.label, v, links.remove(spec.name, v)) for v in links.values(spec.name)]
+            chips += [Chip(spec.label, v, links.remove(spec.name, v), spec.name) for v in links.values(spec.name)]
+    if links.value("cluster"):  # "N similar" opened one story cluster
+        chips.append(Chip("Similar to", "one story", links.remove("cluster")))
     return chips
 
 

@@ -16,15 +16,15 @@ import csv
 import hmac
 import io
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 
 from search.facets import FILTER_FACETS
 from search.facets import label as facet_label
 from search.query import research
-from search.query.engine import SearchParams
-from search.query.parse import QueryError
+from search.query.errors import QueryError
+from search.query.params import SearchParams
 from search.watch import EngineMatcher, WatchError, Watches, saved_params
 
 from . import chart, feeds, present
@@ -105,7 +105,8 @@ def entity_page(facet: str, value: str):
 def _timeline() -> dict:
     if len(request.query_string) > MAX_QUERY_STRING:
         raise QueryError(f"the request is too long (at most {MAX_QUERY_STRING} bytes of parameters)")
-    pairs = [(k, v) for k, v in request.args.items(multi=True) if k not in TIMELINE_ONLY]
+    query = request.query_string.decode("utf-8", "replace")  # in order: werkzeug's args group by key
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in TIMELINE_ONLY]
     series = research.series_params(pairs)
     return research.attention(engine(), series, research.check_interval(request.args.get("interval")),
                               research.check_measure(request.args.get("measure")))

@@ -130,7 +130,7 @@ def search_page():
         "facets": present.build_facets(answer, links, more),
         "chips": present.build_chips(links),
         "histogram": present.build_histogram(answer.get("histogram"), links),
-        "pager": present.build_pager(answer["total"], params.page, params.per_page, links, MAX_PAGE),
+        "pager": present.build_pager(answer["collapsed_total"], params.page, params.per_page, links, MAX_PAGE),
         "sorts": present.SORTS,
         "export_cap": EXPORT_CAP,
         "alternatives": drop_filter_alternatives(params, links) if not answer["total"] else [],
@@ -251,7 +251,8 @@ def wants_json() -> bool:
 def error_response(status: int, message: str):
     if wants_json():
         response = jsonify({"error": message, "status": status})
-    elif request.path in ("/search.atom", "/search.csv", "/opensearch.xml"):
+    elif request.path in ("/search.atom", "/search.csv", "/opensearch.xml", "/timeline.csv") or \
+            request.path.startswith("/watch/"):
         response = Response(message + "\n", mimetype="text/plain")
     else:
         response = Response(render_template("error.html", status=status, message=message), mimetype="text/html")

@@ -185,7 +185,7 @@ def find_edges(sigs: np.ndarray, figs: np.ndarray, settings: Settings,
                probe: np.ndarray | None = None) -> np.ndarray:
     """Similar pairs among all rows, or (with ``probe``) only pairs touching a probed row."""
     usable = np.flatnonzero(_has(sigs))
-    if not len(usable):
+    if not len(usable) or (probe is not None and not len(probe)):
         return np.zeros((0, 2), dtype=np.int64)
     keys = _band_keys(sigs[usable], settings)
     probed = None if probe is None else np.isin(usable, probe)
@@ -251,6 +251,11 @@ class Column:
     def number_of(self, key: str) -> int | None:
         found = np.flatnonzero(self.keys == key)
         return int(found[0]) if len(found) else None
+
+    def mask(self, key: str) -> np.ndarray:
+        """The docs of one cluster (none for an unknown key)."""
+        number = self.number_of(key)
+        return self.cluster == number if number is not None else np.zeros(len(self.cluster), dtype=bool)
 
 
 def column(state: State, doc_ids: np.ndarray) -> Column:

@@ -26,7 +26,7 @@ from search.index import whoosh_internals
 from search.index.writer import open_index
 
 FILENAME = "columns.npz"
-VERSION = 4
+VERSION = 5
 NO_DATE = np.iinfo(np.int64).min  # sentinel for undated articles
 SPELL_SAMPLE_DOCS = 20_000  # bodies read for the spelling vocabulary (titles are always all read)
 _SPELL_WORD_RE = re.compile(r"[^\W\d_]{3,24}")
@@ -88,6 +88,7 @@ class Columns:
     facets: dict[str, Facet]
     spell_words: np.ndarray  # str: surface words seen in the collection
     spell_freq: np.ndarray  # int64: their frequency in the sample
+    ids: np.ndarray  # str [N]: article id; '' for a deleted doc (story clusters and saved searches map by id)
 
     @property
     def size(self) -> int:
@@ -141,6 +142,7 @@ def compute(directory: Path) -> Columns:
         live = np.zeros(size, dtype=bool)
         date = np.full(size, NO_DATE, dtype=np.int64)
         hashes = np.zeros(size, dtype=np.uint64)
+        ids = [""] * size
         values: dict[str, list[tuple[int, str]]] = {name: [] for name in FILTER_FACETS}
         spelling: Counter = Counter()
         step = max(1, reader.doc_count() // SPELL_SAMPLE_DOCS)
@@ -149,6 +151,7 @@ def compute(directory: Path) -> Columns:
             if stored.get("date") is not None:
                 date[docnum] = _epoch(stored["date"])
             hashes[docnum] = _hash64(stored.get("hash") or stored.get("id") or "")
+            ids[docnum] = stored.get("id") or ""
             _collect_values(values, docnum, stored.get("data") or {})
             text = stored.get("title") or ""
             if docnum % step == 0:
@@ -159,7 +162,8 @@ def compute(directory: Path) -> Columns:
     facets = {name: _facet(pairs, size) for name, pairs in values.items()}
     words = [w for w, n in spelling.items() if n >= 2]
     return Columns(key, live, date, title_len, body_len, hashes, facets,
-                   np.array(words, dtype=str), np.array([spelling[w] for w in words], dtype=np.int64))
+                   np.array(words, dtype=str), np.array([spelling[w] for w in words], dtype=np.int64),
+                   np.array(ids, dtype=str))
 
 
 def _epoch(value) -> int:
@@ -205,7 +209,7 @@ def save(columns: Columns, directory: Path) -> None:
     arrays = {
         "key": np.array(columns.key), "live": columns.live, "date": columns.date,
         "title_len": columns.title_len, "body_len": columns.body_len, "hash": columns.hash,
-        "spell_words": columns.spell_words, "spell_freq": columns.spell_freq,
+        "spell_words": columns.spell_words, "spell_freq": columns.spell_freq, "ids": columns.ids,
     }
     for name, facet in columns.facets.items():
         arrays[f"{name}.vocab"] = facet.vocab
@@ -224,4 +228,4 @@ def _from_arrays(data: dict) -> Columns:
         for name in FILTER_FACETS
     }
     return Columns(str(data["key"]), data["live"], data["date"], data["title_len"], data["body_len"],
-                   data["hash"], facets, data["spell_words"], data["spell_freq"])
+                   data["hash"], facets, data["spell_words"], data["spell_freq"], data["ids"])

@@ -9,8 +9,15 @@ clusters hold most of the hits.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from search.index.clusters import Column
+    from search.query.answer import Result
+    from search.query.hits import HitSet
+    from search.query.params import SearchParams
 
 GROW = 4  # how much longer the next prefix is when a prefix held too few distinct clusters
 
@@ -43,3 +50,22 @@ def members_in(hits: np.ndarray, cluster: np.ndarray) -> np.ndarray:
 def groups(hits: np.ndarray, cluster: np.ndarray) -> int:
     """How many clusters the hits fall into (the number of collapsed results)."""
     return int(np.count_nonzero(members_in(hits, cluster)))
+
+
+def page(hit_set: HitSet, clusters: Column, params: SearchParams) -> tuple[np.ndarray, np.ndarray, int]:
+    """The docs of the requested page, the hits per cluster, and how many results the whole list holds."""
+    hits, k = hit_set.hits, params.page * params.per_page
+    similar = members_in(hits, clusters.cluster)
+    if params.collapse and not params.cluster:
+        docs, shown = collapsed_order(hit_set.order, len(hits), clusters.cluster, k), groups(hits, clusters.cluster)
+    else:
+        docs, shown = hit_set.order(k), len(hits)
+    return docs[(params.page - 1) * params.per_page:], similar, int(shown)
+
+
+def tag(result: Result, doc: int, clusters: Column, similar: np.ndarray) -> Result:
+    """A result with its cluster id and how many other articles of that cluster are among the hits."""
+    number = int(clusters.cluster[doc])
+    result["cluster"] = str(clusters.keys[number]) if number >= 0 else ""
+    result["similar"] = int(similar[number]) - 1 if number >= 0 else 0
+    return result

@@ -20,9 +20,11 @@ from pathlib import Path
 import numpy as np
 from whoosh.filedb.filestore import FileStorage
 
+from search.index import clusters as clusters_mod
 from search.index import columns as columns_mod
 from search.index.columns import NO_DATE
 from search.index.generations import IndexHome, NoIndex
+from search.query import collapse
 from search.query import parse as qparse
 from search.query.answer import ArticlePage, Health, Result, SearchAnswer, describe, filters_echo
 from search.query.evaluate import Deadline
@@ -49,6 +51,7 @@ class Generation:
         self.searcher = _open_unmapped(path).searcher()
         self.reader = self.searcher.reader()
         self.columns = columns_mod.load(path)
+        self.clusters = clusters_mod.load_column(path, self.columns.size)
         self.postings = Postings(self.reader, self.columns, self.lock)
         self.year = _years(self.columns.date)
         self.documents = int(self.columns.live.sum())
@@ -136,16 +139,17 @@ class SearchEngine:
         parsed = qparse.parse(params.q)
         hit_set = HitSet(gen, params, parsed, deadline)
         hits = hit_set.hits
-        order = hit_set.order(params.page * params.per_page)
-        page_docs = order[(params.page - 1) * params.per_page:]
+        page_docs, similar, shown = collapse.page(hit_set, gen.clusters, params)
         answer: SearchAnswer = {
             "query": params.q,
             "total": int(len(hits)),
+            "collapsed_total": shown,
             "page": params.page,
             "per_page": params.per_page,
             "took_ms": 0.0,
             "filters": filters_echo(params),
-            "results": [hit_set.result(int(doc), snippet=True) for doc in page_docs],
+            "results": [collapse.tag(hit_set.result(int(doc), snippet=True), int(doc), gen.clusters, similar)
+                        for doc in page_docs],
             "facets": hit_set.facets(),
             "histogram": histogram(gen.columns.date[hits]),
             "suggestion": None if deadline.expired() else hit_set.suggestion(params.q),

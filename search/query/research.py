@@ -15,9 +15,12 @@ import numpy as np
 from search.facets import FILTER_FACETS
 from search.query import cooccur
 from search.query import parse as qparse
-from search.query.engine import SearchEngine, SearchParams, _Run, histogram
-from search.query.parse import QueryError
-from search.query.postings import Deadline, Evaluator
+from search.query.engine import SearchEngine
+from search.query.errors import QueryError
+from search.query.evaluate import Deadline, Evaluator
+from search.query.histogram import histogram
+from search.query.hits import HitSet
+from search.query.params import SearchParams
 from search.query.timeline import INTERVALS, MAX_SERIES, MEASURES, timeline
 
 ENTITY_ARTICLES = 10  # latest and most relevant articles listed on an entity page
@@ -50,8 +53,8 @@ def entity(engine: SearchEngine, facet: str, value: str, params: SearchParams, l
         raise UnknownValue(f"no {facet} value '{value[:80]}' in the archive")
     deadline = Deadline(engine.time_budget_s)
     parsed = qparse.parse(params.q)
-    run = _Run(gen, with_value(params, facet, value), parsed, deadline)
-    background = _Run(gen, without_value(params, facet, value), parsed, deadline)
+    run = HitSet(gen, with_value(params, facet, value), parsed, deadline)
+    background = HitSet(gen, without_value(params, facet, value), parsed, deadline)
     cols = gen.columns
     n, total = int(len(run.hits)), int(len(background.hits))
     cooccurring = {}
@@ -91,7 +94,7 @@ def _entity_boost(gen, value: str, deadline: Deadline) -> np.ndarray | None:
     return Evaluator(gen.postings, deadline).run(tree)[1] if tree is not None else None
 
 
-def _ranked(run: _Run, boost: np.ndarray | None, k: int) -> list[dict]:
+def _ranked(run: HitSet, boost: np.ndarray | None, k: int) -> list[dict]:
     """Most relevant: the query's own score plus how much the article is about the value."""
     if boost is not None:
         run.score = run.score + boost
@@ -99,7 +102,7 @@ def _ranked(run: _Run, boost: np.ndarray | None, k: int) -> list[dict]:
     return [run.result(int(d), snippet=False) for d in docs]
 
 
-def _ordered(run: _Run, sort: str, k: int) -> np.ndarray:
+def _ordered(run: HitSet, sort: str, k: int) -> np.ndarray:
     saved = run.params.sort
     run.params = dataclasses.replace(run.params, sort=sort)
     try:
@@ -156,7 +159,7 @@ def attention(engine: SearchEngine, series: list[SearchParams], interval: str | 
     """``{"interval", "measure", "series": [{"query", "total", "buckets": [{"start", "count", "share"}]}]}``."""
     gen = engine.generation()
     deadline = Deadline(engine.time_budget_s)
-    runs = [_Run(gen, params, qparse.parse(params.q), deadline) for params in series]
+    runs = [HitSet(gen, params, qparse.parse(params.q), deadline) for params in series]
     cols = gen.columns
     out = timeline(cols.date[cols.live], [cols.date[run.hits] for run in runs], check_interval(interval))
     for params, run, item in zip(series, runs, out["series"], strict=True):
@@ -171,7 +174,7 @@ def attention(engine: SearchEngine, series: list[SearchParams], interval: str | 
 def hit_ids(engine: SearchEngine, params: SearchParams) -> list[str]:
     """The id of every article the search matches (for saved searches), in doc order."""
     gen = engine.generation()
-    run = _Run(gen, params, qparse.parse(params.q), Deadline(engine.time_budget_s * 10))
+    run = HitSet(gen, params, qparse.parse(params.q), Deadline(engine.time_budget_s * 10))
     ids = getattr(gen.columns, "ids", None)
     if ids is not None:
         return ids[run.hits].tolist()

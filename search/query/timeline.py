@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from search.index.columns import NO_DATE
-from search.query.engine import _bucket_units, histogram
+from search.query.histogram import bucket_units, histogram
 
 INTERVALS = ("day", "week", "month", "year")
 MEASURES = ("count", "share")
@@ -36,17 +36,17 @@ def timeline(all_dates: np.ndarray, series_dates: list[np.ndarray], interval: st
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
     if not len(joined):
         return {"interval": interval, "series": [{"buckets": []} for _ in series_dates]}
-    units, to_day = _bucket_units(joined, interval)
+    units, to_day = bucket_units(joined, interval)
     low, high = int(units.min()), int(units.max())
     width = high - low + 1
     everything = all_dates[all_dates != NO_DATE]
-    all_units = _bucket_units(everything, interval)[0] - low
+    all_units = bucket_units(everything, interval)[0] - low
     in_range = (all_units >= 0) & (all_units < width)
     totals = np.bincount(all_units[in_range], minlength=width)
     starts = [str(s) for s in to_day(np.arange(low, high + 1))]
     out = []
     for dates in dated:
-        counts = np.bincount(_bucket_units(dates, interval)[0] - low, minlength=width) if len(dates) \
+        counts = np.bincount(bucket_units(dates, interval)[0] - low, minlength=width) if len(dates) \
             else np.zeros(width, dtype=np.int64)
         share = np.divide(counts, totals, out=np.zeros(width), where=totals > 0)
         out.append({"buckets": [{"start": s, "count": int(c), "share": round(float(f), 6)}
