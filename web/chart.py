@@ -85,7 +85,9 @@ def line_chart(answer: dict, measure: str) -> dict | None:
                   for i, b in enumerate(bs)]
         lines.append(Line(label, PALETTE[n % len(PALETTE)], DASHES[n % len(DASHES)], points, item.get("total", 0)))
     every = max(1, math.ceil(len(starts) / X_TICKS))
-    x_ticks = [{"x": x(i), "label": bucket_label(starts[i], interval)} for i in range(0, len(starts), every)]
+    x_ticks = [{"x": x(i), "label": bucket_label(starts[i], interval),
+                "anchor": "start" if i == 0 and len(starts) > 1 else "end" if i == len(starts) - 1 and i else "middle"}
+               for i in range(0, len(starts), every)]
     y_ticks = [{"y": y(top * k / Y_TICKS), "label": _format(top * k / Y_TICKS, measure)} for k in range(Y_TICKS + 1)]
     return {"width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
             "bottom": HEIGHT - BOTTOM, "lines": lines, "x_ticks": x_ticks, "y_ticks": y_ticks,
@@ -94,5 +96,7 @@ def line_chart(answer: dict, measure: str) -> dict | None:
 
 def _series_label(item: dict) -> str:
     filters = " ".join(f"{k}:{v}" for k, values in (item.get("filters") or {}).items() for v in values)
-    query = item.get("query") or "(all articles)"
-    return f"{query} [{filters}]" if filters else query
+    query = item.get("query") or ""
+    if query and filters:
+        return f"{query} [{filters}]"
+    return query or filters or "all articles"

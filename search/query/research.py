@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from search.facets import FILTER_FACETS
-from search.query import cooccur
+from search.query import collapse, cooccur
 from search.query import parse as qparse
 from search.query.engine import SearchEngine
 from search.query.errors import QueryError
@@ -103,10 +103,11 @@ def _ranked(run: HitSet, boost: np.ndarray | None, k: int) -> list[dict]:
 
 
 def _ordered(run: HitSet, sort: str, k: int) -> np.ndarray:
+    """The first ``k`` hits in this order, one per story cluster (the wire story once, not forty times)."""
     saved = run.params.sort
     run.params = dataclasses.replace(run.params, sort=sort)
     try:
-        return run.order(k)
+        return collapse.collapsed_order(run.order, len(run.hits), run.gen.clusters.cluster, k)
     finally:
         run.params = dataclasses.replace(run.params, sort=saved)
 
