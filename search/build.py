@@ -11,6 +11,7 @@ it was.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import time
@@ -21,12 +22,15 @@ from pathlib import Path
 from search import state
 from search.facets import ENTITY_FIELDS
 from search.index import clusters, writer
+from search.index.carry import carried_articles
 from search.index.generations import IndexHome
 from search.ingest.boilerplate import RepeatedParagraphs
 from search.ingest.dedupe import dedupe
 from search.ingest.entities.annotate import add_entities
 from search.ingest.prepare import prepare
-from search.ingest.read import FileRecord, Progress, iter_source_files, read_files
+from search.ingest.read import FileRecord, Progress, read_files
+from search.ingest.rejections import RejectionLog
+from search.ingest.walk import Walk, canonical_source, walk_sources
 from search.model import Article, Rejected
 
 SHRINK_LIMIT = 0.5  # refuse a new generation with fewer than half the live one's articles
@@ -40,7 +44,7 @@ class ShrinkRefused(Exception):
 class RunReport:
     articles: int = 0
     files: int = 0
-    rejected: list[Rejected] = field(default_factory=list)
+    rejected: RejectionLog = field(default_factory=lambda: RejectionLog(lambda line: None))
     duplicates: int = 0
     seconds: float = 0.0
     generation: int | None = None
@@ -59,21 +63,28 @@ class BuildOptions:
     procs: int | None = None
     progress: Progress = lambda items, total: items
     status: Callable[[str], None] = lambda message: None  # phase messages, for a terminal
-    on_reject: Callable[[Rejected], None] = lambda r: print(r, file=sys.stderr)
+    on_reject: Callable[[str], None] = lambda line: print(line, file=sys.stderr)  # `path:line: reason`, counts
+    prune: bool = False  # update: also remove the articles of source files that no longer exist
 
 
 def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunReport:
     """Build a complete new generation from the sources and swap it live."""
     started = time.monotonic()
-    report = RunReport()
+    report = RunReport(rejected=RejectionLog(options.on_reject))
     with home.lock():
         home.clean_stale()
-        records = list(read_files(list(iter_source_files(sources)), options.progress))
-        articles, repeated = _collect(records, report, options, RepeatedParagraphs(), home)
+        live = home.live()
+        old_manifest = state.load_json(live / "manifest.json", {}) if live else {}
+        walk = walk_sources(sources)
+        records = _read(walk, None, report, options, old_manifest)
+        unread = left_unread(old_manifest, records, walk, sources)
+        carried = carried_articles(live, unread)  # files not read whole keep the articles they had
+        articles, repeated = _collect(records, report, options, RepeatedParagraphs(), home, carried)
         with _new_generation(home) as (number, work):
             options.status(f"indexing {len(articles)} articles …")
             writer.write_all(work, articles, options.procs)
             manifest = {r.path: r.manifest_entry() for r in records}
+            manifest.update({path: old_manifest[path] for path in unread if path in old_manifest})
             state.write_state(work, manifest, repeated, report, number, sources, started, "rebuild")
             clusters.publish(work, articles)  # story clusters of the new generation
             _guard_shrink(home, report.articles, options.force)
@@ -91,16 +102,18 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
     started = time.monotonic()
     if home.live() is None:
         return rebuild(home, sources, options)
-    report = RunReport()
+    report = RunReport(rejected=RejectionLog(options.on_reject))
     with home.lock():
         home.clean_stale()
         live = home.require_live()
         report.generation = home.number_of(live)
         manifest = state.load_json(live / "manifest.json", {})
-        changed = [p for p in iter_source_files(sources) if state.file_changed(manifest.get(str(p)), p)]
-        records = [r for r in read_files(changed, options.progress) if state.content_changed(manifest, r)]
-        touched = state.refreshed_entries(changed, records, manifest)
-        if not records and not touched:
+        walk = walk_sources(sources)
+        read = _read(walk, manifest, report, options, manifest)
+        records = [r for r in read if state.content_changed(manifest, r)]
+        touched = {r.path: r.manifest_entry() for r in read if not state.content_changed(manifest, r)}
+        pruned = vanished(manifest, walk, sources) if options.prune else []
+        if not records and not touched and not pruned:
             return _finish_report(report, started)
         repeated = state.load_pickle(live / "paragraphs.pickle") or RepeatedParagraphs()
         articles, repeated = _collect(records, report, options, repeated, home)
@@ -108,11 +121,13 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
         report.articles, report.duplicates = len(articles), report.duplicates + known_duplicates
         with _new_generation(home) as (number, work):
             writer.link_copy(live, work)
-            if records:
-                gone = [r.path for r in records if r.path in manifest]
+            if records or pruned:
+                gone = [r.path for r in records if r.path in manifest] + pruned
                 writer.apply_changes(work, gone, articles)
             manifest.update({r.path: r.manifest_entry() for r in records})
             manifest.update(touched)
+            for path in pruned:
+                del manifest[path]
             state.write_state(work, manifest, repeated, report, number, sources, started, "update")
             clusters.publish(work, articles, previous=live)  # signs only the added and changed articles
             home.publish(number, work)
@@ -131,22 +146,70 @@ def _new_generation(home: IndexHome) -> Iterator[tuple[int, Path]]:
         raise
 
 
-def _collect(records: list[FileRecord], report: RunReport, options: BuildOptions,
-             repeated: RepeatedParagraphs, home: IndexHome) -> tuple[list[Article], RepeatedParagraphs]:
+def _read(walk: Walk, manifest: dict | None, report: RunReport, options: BuildOptions,
+          indexed: dict) -> list[FileRecord]:
+    """The walked files read whole (only those changed since ``manifest``, if given); the rest reported.
+
+    A file that could not be read whole keeps its indexed articles (in ``indexed``), and the message says so.
+    """
+    report.rejected.extend(walk.problems)
+    paths = walk.files if manifest is None else [p for p in walk.files if state.file_changed(manifest.get(str(p)), p)]
+    complete = []
+    for record in read_files(paths, options.progress):
+        if record.complete:
+            complete.append(record)
+            continue
+        for item in record.items:
+            kept = "; its indexed articles are kept" if record.path in indexed else ""
+            report.rejected.add(Rejected(item.path, item.line, item.reason + kept))
+    return complete
+
+
+def _under_sources(manifest: dict, sources: list[str]) -> list[str]:
+    roots = [str(canonical_source(source)) for source in sources]
+    return [p for p in manifest if any(p == root or p.startswith(root.rstrip("/") + "/") for root in roots)]
+
+
+def left_unread(manifest: dict, records: list[FileRecord], walk: Walk, sources: list[str]) -> list[str]:
+    """Indexed files under the sources that still exist but were not read whole this time.
+
+    Unreadable, changed while read, no longer a regular file, or in a folder that cannot be
+    listed: a rebuild carries their indexed articles over instead of losing them.
+    """
+    done = {r.path for r in records}
+    gone = set(vanished(manifest, walk, sources))
+    return [p for p in _under_sources(manifest, sources) if p not in done and p not in gone]
+
+
+def vanished(manifest: dict, walk: Walk, sources: list[str]) -> list[str]:
+    """Indexed files under the sources that no longer exist (``update --prune`` removes their articles)."""
+    seen = {str(p) for p in walk.files}
+    gone = []
+    for path in _under_sources(manifest, sources):
+        if path in seen:
+            continue
+        try:
+            os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            gone.append(path)
+        except OSError:
+            pass  # cannot tell (e.g. an unreadable folder): keep its articles
+    return gone
+
+
+def _collect(records: list[FileRecord], report: RunReport, options: BuildOptions, repeated: RepeatedParagraphs,
+             home: IndexHome, carried: list[Article] = ()) -> tuple[list[Article], RepeatedParagraphs]:
     """Rejections reported, articles cleaned, deduplicated and given their entities."""
     raw: list[Article] = []
     for record in records:
         for item in record.items:
             if isinstance(item, Rejected):
-                report.rejected.append(item)
-                options.on_reject(item)
+                report.rejected.add(item)
             else:
                 raw.append(item)
+        report.rejected.add_counts(record.more_rejected)
     report.files = len(records)
-    before = len(report.rejected)
-    articles = prepare(raw, repeated, report.rejected)
-    for item in report.rejected[before:]:
-        options.on_reject(item)
+    articles = prepare(raw, repeated, report.rejected) + list(carried)
     articles, report.duplicates = dedupe(articles)
     needing = sum(not set(ENTITY_FIELDS) <= a.given for a in articles)
     if needing and options.extract_entities:
@@ -184,5 +247,6 @@ def _guard_shrink(home: IndexHome, new_count: int, force: bool) -> None:
 
 
 def _finish_report(report: RunReport, started: float) -> RunReport:
+    report.rejected.finish()
     report.seconds = time.monotonic() - started
     return report

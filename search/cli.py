@@ -7,14 +7,18 @@ error, 3 shrink guard refused the swap, 75 another run holds the lock.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
 from search.facets import FACETS, FILTER_FACETS
+from search.index import integrity
 from search.index.generations import IndexHome, Locked, NoIndex, default_root
+from search.index.integrity import CorruptGeneration
 from search.query.params import SORTS
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL, EXIT_SHRINK, EXIT_LOCKED = 0, 1, 2, 3, 75
@@ -62,6 +66,9 @@ EXAMPLES = {
 }
 
 
+QUIET_HELP = "no progress bar and no phase lines (rejected records are still listed on stderr)"
+
+
 def package_version() -> str:
     try:
         return metadata.version("newsearch")
@@ -97,12 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild = command("rebuild", "build a new generation from SOURCE folders/files and swap it in atomically",
                       exit_codes_text())
     rebuild.add_argument("--force", action="store_true", help="swap even if the new generation is far smaller")
-    rebuild.add_argument("--quiet", action="store_true", help="no progress bar, no per-record messages")
+    rebuild.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     rebuild.add_argument("--no-entities", action="store_true", help="skip entity extraction (given fields only)")
     rebuild.add_argument("sources", nargs="+", metavar="SOURCE", help=sources_help)
 
     update = command("update", "add new and changed articles from SOURCE to the live index", exit_codes_text())
-    update.add_argument("--quiet", action="store_true", help="no progress bar, no per-record messages")
+    update.add_argument("--quiet", action="store_true", help=QUIET_HELP)
+    update.add_argument("--prune", action="store_true",
+                        help="also remove the articles of source files under SOURCE that no longer exist")
     update.add_argument("sources", nargs="+", metavar="SOURCE", help=sources_help)
 
     search = command("search", "search the index (same results as the web API)", QUERY_SYNTAX.rstrip())
@@ -154,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     except Locked as exc:
         print(f"newsearch: {exc}; nothing changed", file=sys.stderr)
         return EXIT_LOCKED
-    except NoIndex as exc:
+    except (NoIndex, CorruptGeneration) as exc:
         print(f"newsearch: {exc}", file=sys.stderr)
         return EXIT_FATAL
     except KeyboardInterrupt:
@@ -164,6 +173,21 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (``newsearch search … | head``): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:  # e.g. rollback on a read-only index
+        print(f"newsearch: {exc}; the live index is untouched", file=sys.stderr)
+        return EXIT_FATAL
+
+
+@contextlib.contextmanager
+def reading_live(home: IndexHome) -> Iterator[None]:
+    """A failure while reading the live generation is reported as its corruption if it is damaged."""
+    try:
+        yield
+    except Exception as exc:
+        found = integrity.diagnose(home.live(), exc)
+        if found is exc:
+            raise
+        raise found from exc
 
 
 def run_build(args, home: IndexHome) -> int:
@@ -179,7 +203,8 @@ def run_build(args, home: IndexHome) -> int:
         progress=_progress_bar(args.quiet),
         status=(lambda message: print(message, file=sys.stderr, flush=True)) if _on_terminal(args.quiet) else
         (lambda message: None),
-        on_reject=(lambda r: None) if args.quiet else (lambda r: print(r, file=sys.stderr)),
+        on_reject=lambda line: print(line, file=sys.stderr),  # --quiet never hides an error
+        prune=getattr(args, "prune", False),
     )
     run = build.rebuild if args.command == "rebuild" else build.update
     try:
@@ -227,7 +252,8 @@ def _progress_bar(quiet: bool):
 def run_stats(args, home: IndexHome) -> int:
     from search.stats import collect_stats, format_stats
 
-    stats = collect_stats(home)
+    with reading_live(home):
+        stats = collect_stats(home)
     print(json.dumps(stats, indent=2) if args.json else format_stats(stats))
     return EXIT_OK
 
@@ -250,7 +276,8 @@ def run_search(args, home: IndexHome) -> int:
             "page": args.page, "per_page": args.per_page,
             **{facet: getattr(args, facet) for facet in FILTER_FACETS},
         })
-        answer = engine.search(params)
+        with reading_live(home):
+            answer = engine.search(params)
     except QueryError as exc:
         print(f"newsearch: {exc}", file=sys.stderr)
         return EXIT_FATAL

@@ -24,6 +24,8 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from search import lifeline
+
 KEEP_GENERATIONS = 3
 INDEX_ENV = "NEWSEARCH_INDEX"
 _GEN_RE = re.compile(r"^g(\d{6,})$")
@@ -90,7 +92,11 @@ class IndexHome:
     # -- writing (only under the lock) --------------------------------------
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Exclusive, non-blocking; released by the kernel even if the holder is killed."""
+        """Exclusive, non-blocking; released by the kernel even if the holder is killed.
+
+        Only this process holds it: forked workers close the descriptor and die with
+        this process (search.lifeline), so a SIGKILL of the main process alone frees it.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "a+") as handle:
             try:
@@ -101,9 +107,11 @@ class IndexHome:
             handle.truncate()
             handle.write(f"{os.getpid()}\n")
             handle.flush()
+            lifeline.protect_lock(handle.fileno())
             try:
                 yield
             finally:
+                lifeline.release_lock(handle.fileno())
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def clean_stale(self) -> None:

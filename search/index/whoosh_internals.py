@@ -26,6 +26,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
 from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Positions
+from whoosh.matching import FilterMatcher
 from whoosh.system import _INT_SIZE
 from whoosh.writing import SegmentWriter
 
@@ -158,7 +159,13 @@ def blocks(matcher) -> Iterator[tuple[np.ndarray, np.ndarray, object, object]]:
     but always right: other codecs, and the ``ListMatcher`` Whoosh returns for postings
     inlined into the term info, which keeps its format as ``_format`` (2.7.4 never inlines
     with its own W3 codec: ``inlinelimit`` > 1 fails on ``W3TermInfo.set_inline``).
+
+    A segment with deletions wraps its matcher in a ``FilterMatcher`` (``child`` is the raw
+    one; it has no ``format``): it is unwrapped here, so deleted docs come back too and
+    every caller must drop them (Postings keeps only docs set in ``columns.live``).
     """
+    while isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
     if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
         while True:
             if matcher._data is None:

@@ -6,89 +6,53 @@ Everything that can go wrong with a file becomes a ``Rejected`` record with a
 
 from __future__ import annotations
 
-import hashlib
 import os
-import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from search.ingest import snapshot
 from search.ingest.formats.jsonl import looks_like_jsonl, read_jsonl
 from search.ingest.formats.reuters import looks_like_reuters, read_reuters
 from search.ingest.formats.seedtext import looks_like_seed_text, read_seed_text
+from search.ingest.rejections import RejectionTally
+from search.ingest.walk import walk_sources
 from search.model import Article, Rejected
 
-MAX_FILE_BYTES = 1024 * 1024 * 1024  # decompressed; beyond this a file is refused
 MAX_SINGLE_ARTICLE_BYTES = 5 * 1024 * 1024  # a one-article file (text, html) larger than this is refused
-_GZIP_MAGIC = b"\x1f\x8b"
 _MULTI_RECORD_FORMATS = {"jsonl", "reuters", "feed"}
 
 Reader = Callable[[str, bytes], Iterable[Article | Rejected]]
 Progress = Callable[[Iterable, int], Iterable]  # wraps an iterable of known length (a bar on a terminal)
 
 
-class FileError(Exception):
-    """A whole file cannot be read."""
-
-
-def is_documentation(name: str) -> bool:
-    """README/LICENSE/Markdown files describe a corpus; they are not articles."""
-    upper = name.upper()
-    return upper.startswith(("README", "LICENSE", "COPYING")) or upper.endswith(".MD")
-
-
 def iter_source_files(sources: Iterable[str | os.PathLike]) -> Iterator[Path]:
-    """Every article file under the sources, recursively, in a stable order.
-
-    Hidden files and documentation files (README, LICENSE, *.md) inside folders
-    are skipped; a file named explicitly is always read.
-    """
-    for source in sources:
-        root = Path(source)
-        if root.is_file():
-            yield root
-            continue
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in sorted(filenames):
-                if not name.startswith(".") and not is_documentation(name):
-                    yield Path(dirpath) / name
-
-
-def load_bytes(path: Path) -> tuple[bytes, str | None]:
-    """File contents, gunzipped if compressed, plus a warning if a gzip stream was cut short."""
-    with open(path, "rb") as handle:
-        data = handle.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise FileError(f"file larger than {MAX_FILE_BYTES:,} bytes")
-    if not data.startswith(_GZIP_MAGIC):
-        return data, None
-    return _gunzip(data)
-
-
-def _gunzip(data: bytes) -> tuple[bytes, str | None]:
-    """Decompress, keeping what a truncated or corrupt stream still yields."""
-    inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-    try:
-        out = inflater.decompress(data, MAX_FILE_BYTES + 1)
-    except zlib.error as exc:
-        raise FileError(f"corrupt gzip data ({exc})") from exc
-    if len(out) > MAX_FILE_BYTES:
-        raise FileError(f"decompresses to more than {MAX_FILE_BYTES:,} bytes")
-    if not inflater.eof:
-        return out, f"truncated gzip stream; read the first {len(out):,} bytes"
-    return out, None
+    """The regular files under the sources (see walk.walk_sources, which also names what it skipped)."""
+    yield from walk_sources(sources).files
 
 
 def detect_format(data: bytes) -> str | None:
     """Name of the reader for these bytes, judged by content (extensions lie)."""
     head = data[:8192]
     if b"\x00" in head:
-        return None
+        return _line_format_despite_nul(head)
     for name, looks_like in _detectors():
         if looks_like(head):
             return name
+    return None
+
+
+def _line_format_despite_nul(head: bytes) -> str | None:
+    """JSONL whose bad lines carry NUL bytes: each such line is one bad record, not a binary file.
+
+    Binary data has NULs on most lines; the rest of such a head must still look like JSONL.
+    """
+    lines = [line for line in head.split(b"\n")[:-1] if line.strip()]
+    clean = [line for line in lines if b"\x00" not in line]
+    if len(clean) * 2 >= len(lines) > 0 and looks_like_jsonl(b"\n".join(clean)):
+        return "jsonl"
     return None
 
 
@@ -120,12 +84,16 @@ def _reader(name: str) -> Reader:
 
 def read_file(path: Path) -> Iterator[Article | Rejected]:
     """All articles of one file, and a Rejected for each bad record (or for the whole file)."""
-    shown = str(path)
     try:
-        data, warning = load_bytes(path)
-    except (OSError, FileError) as exc:
-        yield Rejected(shown, 0, getattr(exc, "strerror", None) or str(exc))
+        shot = snapshot.take(path)
+    except (OSError, snapshot.FileError) as exc:
+        yield Rejected(str(path), 0, getattr(exc, "strerror", None) or str(exc))
         return
+    yield from parse(str(path), shot.data, shot.warning)
+
+
+def parse(shown: str, data: bytes, warning: str | None = None) -> Iterator[Article | Rejected]:
+    """The records of one file's bytes: detect the format, run its reader."""
     if warning:
         yield Rejected(shown, 0, warning)
     if not data.strip():
@@ -147,37 +115,41 @@ def read_file(path: Path) -> Iterator[Article | Rejected]:
 # -- many files, on all cores ---------------------------------------------------------------
 @dataclass
 class FileRecord:
-    """What one file gave: its identity for the manifest and its records."""
+    """What one file gave: its identity for the manifest, its articles and (bounded) rejections.
+
+    ``complete`` is False when the file could not be read whole as one version
+    (unreadable, too large, changed while read): its indexed articles must stay.
+    """
 
     path: str
     size: int
     mtime_ns: int
     digest: str
     items: list[Article | Rejected]
+    complete: bool = True
+    more_rejected: Counter = field(default_factory=Counter)  # by reason kind, beyond those in items
 
     def manifest_entry(self) -> dict:
         return {"size": self.size, "mtime_ns": self.mtime_ns, "hash": self.digest}
 
 
 def read_one(path: Path) -> FileRecord:
-    """Read and parse one file (runs in a worker process)."""
+    """Read and parse one file (runs in a worker process): one read, one version, bounded rejections."""
+    shown = str(path)
     try:
-        stat = path.stat()
-        raw_digest = _file_digest(path)
-    except OSError as exc:
-        return FileRecord(str(path), 0, 0, "", [Rejected(str(path), 0, exc.strerror or str(exc))])
-    items = list(read_file(path))
-    return FileRecord(str(path), stat.st_size, stat.st_mtime_ns, raw_digest, items)
-
-
-def _file_digest(path: Path) -> str:
-    hasher = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            hasher.update(chunk)
-    return hasher.hexdigest()
-
-
+        shot = snapshot.take(path)
+    except (OSError, snapshot.FileError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return FileRecord(shown, 0, 0, "", [Rejected(shown, 0, reason)], complete=False)
+    articles: list[Article | Rejected] = []
+    tally = RejectionTally()
+    for item in parse(shown, shot.data, shot.warning):
+        if isinstance(item, Rejected):
+            tally.add(item)
+        else:
+            articles.append(item)
+    return FileRecord(shown, shot.size, shot.mtime_ns, shot.digest, [*tally.listed, *articles],
+                      more_rejected=tally.more)
 def read_files(paths: list[Path], progress: Progress = lambda items, total: items) -> Iterator[FileRecord]:
     """Parse files on all cores; results come back in input order."""
     if len(paths) < 4:

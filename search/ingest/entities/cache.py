@@ -6,9 +6,13 @@ requires running the model again.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
+
+# SQLite's storage failures, as the errno the index writer would see for the same trouble
+_STORAGE_ERRORS = {"SQLITE_FULL": errno.ENOSPC, "SQLITE_IOERR": errno.EIO, "SQLITE_READONLY": errno.EROFS}
 
 
 class SpanCache:
@@ -19,7 +23,8 @@ class SpanCache:
     """
 
     def __init__(self, path: str | os.PathLike):
-        self.db = sqlite3.connect(os.fspath(path), timeout=60)
+        self.path = os.fspath(path)
+        self.db = sqlite3.connect(self.path, timeout=60)
         try:
             self._setup()
         except sqlite3.Error:
@@ -47,11 +52,26 @@ class SpanCache:
         return found
 
     def put_many(self, tag: str, rows: dict[str, list[tuple[str, str]]]) -> None:
-        with self.db:  # one transaction
-            self.db.executemany(
-                "INSERT OR REPLACE INTO entity_cache (tag, hash, ents) VALUES (?, ?, ?)",
-                [(tag, h, json.dumps(ents, ensure_ascii=False)) for h, ents in rows.items()],
-            )
+        """Store a chunk in one transaction; a full or failing disk is an OSError, like the index writer's."""
+        try:
+            with self.db:
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO entity_cache (tag, hash, ents) VALUES (?, ?, ?)",
+                    [(tag, h, json.dumps(ents, ensure_ascii=False)) for h, ents in rows.items()],
+                )
+        except sqlite3.OperationalError as exc:
+            code = _storage_errno(exc)
+            if code is None:
+                raise
+            raise OSError(code, f"{os.strerror(code)} (entity cache {self.path}: {exc})") from exc
 
     def close(self) -> None:
         self.db.close()
+
+
+def _storage_errno(exc: sqlite3.OperationalError) -> int | None:
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    code = _STORAGE_ERRORS.get("_".join(name.split("_")[:2]))  # SQLITE_IOERR_WRITE -> SQLITE_IOERR
+    if code is None and "disk is full" in str(exc):
+        code = errno.ENOSPC
+    return code

@@ -21,7 +21,17 @@ def looks_like_jsonl(head: bytes) -> bool:
 def read_jsonl(path: str, data: bytes) -> Iterator[Article | Rejected]:
     for number, raw in enumerate(data.split(b"\n"), start=1):
         if raw.strip():
-            yield parse_jsonl_record(path, number, raw)
+            yield _guarded(path, number, raw)
+
+
+def _guarded(path: str, line: int, raw: bytes) -> Article | Rejected:
+    """One bad line costs only itself: no exception from one record ends the file."""
+    try:
+        return parse_jsonl_record(path, line, raw)
+    except RecursionError:
+        return Rejected(path, line, "JSON nested too deeply")
+    except Exception as exc:  # any parser or date failure is this record's fault alone
+        return Rejected(path, line, f"bad record ({type(exc).__name__}: {exc})")
 
 
 def parse_jsonl_record(path: str, line: int, raw: bytes) -> Article | Rejected:
