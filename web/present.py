@@ -191,7 +191,7 @@ def build_chips(links: Links) -> list[Chip]:
         if spec.filterable:
             chips += [Chip(spec.label, v, links.remove(spec.name, v), spec.name) for v in links.values(spec.name)]
     if links.value("cluster"):  # "N similar" opened one story cluster
-        chips.append(Chip("Similar to", "one story", links.remove("cluster")))
+        chips.append(Chip("Similar to", "one story", links.replace(cluster=None, collapse=None)))
     return chips
 
 

@@ -95,10 +95,14 @@ def entity_page(facet: str, value: str):
     return render_template(
         "entity.html", answer=answer, args=kept, facet_label=facet_label(facet), facet_label_of=facet_label,
         search_href=narrowed.url(), histogram=present.build_histogram(answer["histogram"], narrowed),
-        timeline_href=url_for("research.timeline_page") + "?" + "&".join(
-            present.encoded_pair(k, v) for k, v in [("q", ""), *[(k, v) for k, v in kept if k != "q"],
-                                                    (facet, answer["value"])]),
+        timeline_href=_timeline_of(kept, facet, answer["value"]),
     )
+
+
+def _timeline_of(args: list[tuple[str, str]], facet: str, value: str) -> str:
+    """A one-line timeline of the entity within the search (its filters after its ``q``: that line's own)."""
+    line = [("q", dict(args).get("q", "")), *[(k, v) for k, v in args if k != "q"], (facet, value)]
+    return url_for("research.timeline_page") + "?" + "&".join(present.encoded_pair(k, v) for k, v in line)
 
 
 # -- timeline ----------------------------------------------------------------------------------------
