@@ -10,3 +10,7 @@ apt-get install -y -q chromium wrk
 if [ -x .venv/bin/pip ]; then
     .venv/bin/pip install -q 'playwright>=1.45'
 fi
+# axe-core (npm) for the accessibility check in tests/test_browser_explore.py, into .ci/node/ (git-ignored).
+if command -v npm >/dev/null 2>&1 || apt-get install -y -q npm; then
+    npm install --no-audit --no-fund --prefix .ci/node 'axe-core@^4.10'
+fi

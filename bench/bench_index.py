@@ -1,10 +1,16 @@
-"""Indexing benchmark: newsearch rebuild vs naive Whoosh writers on Reuters-21578, and entity extraction.
+"""Indexing benchmark: newsearch rebuild vs naive Whoosh writers and tantivy on Reuters-21578, and entity extraction.
 
 Each variant runs in its own process (so peak memory is its own), one after the
 other in the same run; compare the ratios, not the absolute numbers, on a shared
 machine.
 
+    pip install -e '.[bench]'   # tantivy (bench/peer_tantivy.py)
     python bench/bench_index.py [--rounds 2] [--seed-articles 1500]
+
+CPU is the variant process's user+system time including its children and
+threads; a line under the table splits tantivy's into newsearch's Python
+analyser (it feeds tantivy pre-tokenized text, so hit counts match) and
+tantivy's own writer.
 """
 
 from __future__ import annotations
@@ -54,6 +60,23 @@ def naive_whoosh(workdir: Path, **writer_args) -> int:
     return len(articles)
 
 
+def tantivy_build(workdir: Path) -> tuple[int, dict]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    import peer_tantivy
+
+    report = peer_tantivy.build(workdir / "tantivy", load_reuters())
+    return report["docs"], report
+
+
+def cpu_s() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def dir_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
 def newsearch_rebuild(workdir: Path, sources: list[str], entities: bool) -> int:
     from search.build import BuildOptions, rebuild
     from search.index.generations import IndexHome
@@ -77,19 +100,22 @@ def write_seed_corpus(target: Path, count: int) -> None:
 
 
 def run_variant(name: str, workdir: Path, seed_dir: Path) -> dict:
-    started = time.perf_counter()
+    started, extra = time.perf_counter(), {}
     if name == "naive whoosh (1 writer)":
         docs = naive_whoosh(workdir)
     elif name == "naive whoosh (procs=2, multisegment)":
         docs = naive_whoosh(workdir, procs=2, multisegment=True)
     elif name == "newsearch rebuild (given entities)":
         docs = newsearch_rebuild(workdir, [str(p) for p in REUTERS], entities=False)
+    elif name == "tantivy (pre-tokenized)":
+        docs, extra = tantivy_build(workdir)
     elif name.startswith("newsearch rebuild seed-format"):
         docs = newsearch_rebuild(workdir, [str(seed_dir)], entities=True)
     else:
         raise SystemExit(f"unknown variant {name}")
     seconds = time.perf_counter() - started
-    return {"docs": docs, "seconds": seconds, "peak_mb": peak_mb()}
+    return {"docs": docs, "seconds": seconds, "peak_mb": peak_mb(), "cpu_s": cpu_s(), "size_mb": dir_mb(workdir),
+            **extra}
 
 
 def spawn(name: str, workdir: Path, seed_dir: Path) -> dict:
@@ -116,7 +142,7 @@ def main() -> None:
     try:
         for _ in range(args.rounds):
             for name in ("naive whoosh (1 writer)", "naive whoosh (procs=2, multisegment)",
-                         "newsearch rebuild (given entities)"):
+                         "newsearch rebuild (given entities)", "tantivy (pre-tokenized)"):
                 work = scratch / "ix"
                 shutil.rmtree(work, ignore_errors=True)
                 work.mkdir()
@@ -136,13 +162,19 @@ def print_table(rows: dict[str, list[dict]], args) -> None:
     naive = best["naive whoosh (1 writer)"]
     naive_rate = naive["docs"] / naive["seconds"]
     cold = best["newsearch rebuild seed-format (cold entity cache)"]
-    print("| variant | docs | seconds | docs/s | vs naive | peak MB |")
-    print("|---|---:|---:|---:|---:|---:|")
+    ours = best["newsearch rebuild (given entities)"]
+    print("| variant | docs | seconds | docs/s | vs naive | peak MB | CPU s | CPU / newsearch | index MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in best.items():
         rate = r["docs"] / r["seconds"]
         ratio = f"{rate / naive_rate:.2f}x" if "seed-format" not in name else \
             f"{cold['seconds'] / r['seconds']:.1f}x vs cold"
-        print(f"| {name} | {r['docs']} | {r['seconds']:.1f} | {rate:.0f} | {ratio} | {r['peak_mb']:.0f} |")
+        print(f"| {name} | {r['docs']} | {r['seconds']:.1f} | {rate:.0f} | {ratio} | {r['peak_mb']:.0f} | "
+              f"{r['cpu_s']:.1f} | {r['cpu_s'] / ours['cpu_s']:.2f}x | {r['size_mb']:.0f} |")
+    if "tantivy (pre-tokenized)" in best:
+        t = best["tantivy (pre-tokenized)"]
+        print(f"\ntantivy: {t['analyse_cpu_s']:.1f} CPU-s in newsearch's analyser (Python), {t['index_cpu_s']:.1f} "
+              f"CPU-s / {t['index_s']:.1f} s wall in tantivy's writer and commit")
     print(f"\nbest of {args.rounds} round(s); command: python bench/bench_index.py --rounds {args.rounds} "
           f"--seed-articles {args.seed_articles}")
 

@@ -1,7 +1,8 @@
-"""Query benchmark: newsearch's engine vs plain Whoosh groupedby faceting vs SQLite FTS5, on Reuters ×N.
+"""Query benchmark: newsearch's engine vs tantivy vs plain Whoosh groupedby faceting vs SQLite FTS5, on Reuters ×N.
 
-    .venv/bin/python bench/bench_query.py [--copies 10] [--dir /tmp/bench-query] [--reuse] [--warm-runs 5]
-                                          [--skip whoosh fts5 research] [--reuters DIR]
+    .venv/bin/pip install -e '.[bench]'   # tantivy (bench/peer_tantivy.py)
+    .venv/bin/python bench/bench_query.py [--copies 10] [--dir /tmp/bench-query] [--reuse] [--warm-runs 5] [--clock cpu]
+                                          [--skip whoosh fts5 tantivy research] [--reuters DIR]
 
 Builds (or with --reuse, reuses) Reuters-21578 replicated N times with distinct
 ids (``reuters-123-x4``), as a newsearch index home and as an SQLite FTS5
@@ -21,7 +22,7 @@ One run on the 2-core dev machine, ×10 (215,780 articles), 24 queries, ms:
     | Whoosh groupedby          |   9083.0 |  22598.1 |   7910.0 |  20634.3 | 1907.9× |
     | SQLite FTS5               |    161.2 |   2008.0 |    229.5 |   2290.6 |  169.5× |
 
-Hit counts agree across the three engines for every query (Whoosh's own parser
+Hit counts agree across the engines for every query (Whoosh's own parser
 reads ``opec -saudi`` differently).
 
 Research views (``--skip whoosh fts5``; six entity pages, two 6-series timelines, 5 warm runs
@@ -56,6 +57,9 @@ from search.model import Article  # noqa: E402
 from search.query import research  # noqa: E402
 from search.query.engine import SearchEngine  # noqa: E402
 from search.query.params import SearchParams  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+import peer_tantivy  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "corpora" / "reuters21578"
 FACETS = ("people", "orgs", "places", "source", "topics")
@@ -273,23 +277,23 @@ def measure_research(root: Path, warm_runs: int) -> dict[str, list[float]]:
 
 
 # -- measuring -------------------------------------------------------------------------------------
-def measure(engine, warm_runs: int) -> dict:
+def measure(engine, warm_runs: int, clock=time.perf_counter) -> dict:
     """Cold first (a fresh engine per query, opening not timed), which also warms up; then warm repetitions."""
     totals, cold = {}, []
     for q, fts_q, filters in QUERIES:
         engine.open()
-        started = time.perf_counter()
+        started = clock()
         totals[q] = engine.run(q, fts_q, filters)
-        cold.append(time.perf_counter() - started)
+        cold.append(clock() - started)
     engine.open()
     for q, fts_q, filters in QUERIES:  # warm-up of the engine that the warm runs use
         engine.run(q, fts_q, filters)
     warm = []
     for _ in range(warm_runs):
         for q, fts_q, filters in QUERIES:
-            started = time.perf_counter()
+            started = clock()
             engine.run(q, fts_q, filters)
-            warm.append(time.perf_counter() - started)
+            warm.append(clock() - started)
     return {"warm": warm, "cold": cold, "totals": totals}
 
 
@@ -306,15 +310,19 @@ def main(argv=None) -> int:
     parser.add_argument("--dir", default="/tmp/bench-query")
     parser.add_argument("--reuse", action="store_true", help="reuse the index and database built by a previous run")
     parser.add_argument("--warm-runs", type=int, default=5)
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="cpu: this process's CPU time per query (steadier than wall time on a busy shared "
+                             "machine; every engine here answers a query on one thread)")
     parser.add_argument("--whoosh-warm-runs", type=int, default=1, help="plain Whoosh is slow: fewer repetitions")
     parser.add_argument("--reuters", type=Path, default=REUTERS, help="folder of reut2-*.sgm.gz")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["whoosh", "fts5", "research"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["whoosh", "fts5", "tantivy", "research"])
     args = parser.parse_args(argv)
     base = Path(args.dir)
-    home, fts_path = IndexHome(base / "index"), base / "fts5.sqlite"
+    home, fts_path, tantivy_path = IndexHome(base / "index"), base / "fts5.sqlite", base / "tantivy"
     need_index = not args.reuse or home.live() is None
     need_fts = "fts5" not in args.skip and (not args.reuse or not fts_path.exists())
-    if need_index or need_fts:
+    need_tantivy = "tantivy" not in args.skip and (not args.reuse or not (tantivy_path / "meta.json").exists())
+    if need_index or need_fts or need_tantivy:
         if not args.reuse:
             shutil.rmtree(base, ignore_errors=True)
         base.mkdir(parents=True, exist_ok=True)
@@ -325,8 +333,12 @@ def main(argv=None) -> int:
             print(f"newsearch index built in {build_newsearch(home, articles):.1f} s", flush=True)
         if need_fts:
             print(f"FTS5 database built in {build_fts(fts_path, articles):.1f} s", flush=True)
+        if need_tantivy:
+            print(f"tantivy index built: {peer_tantivy.build(tantivy_path, articles)}", flush=True)
         del articles
     engines = [(Ours(home.root), args.warm_runs)]
+    if "tantivy" not in args.skip:
+        engines.append((peer_tantivy.TantivyPeer(tantivy_path), args.warm_runs))
     if "whoosh" not in args.skip:
         engines.append((WhooshGroupedBy(home.root), args.whoosh_warm_runs))
     if "fts5" not in args.skip:
@@ -334,7 +346,7 @@ def main(argv=None) -> int:
     results = {}
     for engine, runs in engines:
         print(f"measuring {engine.name} …", flush=True)
-        results[engine.name] = measure(engine, runs)
+        results[engine.name] = measure(engine, runs, time.process_time if args.clock == "cpu" else time.perf_counter)
     print_table(results, args)
     if "research" not in args.skip:
         print("\nresearch views (newsearch, warm, ms):\n")
@@ -349,17 +361,20 @@ def print_table(results: dict, args) -> None:
     ours = results["newsearch (numpy columns)"]
     ours_p95 = pct(ours["warm"], 95)
     print(f"\n`.venv/bin/python bench/bench_query.py --copies {args.copies}{' --reuse' if args.reuse else ''}"
-          f" --warm-runs {args.warm_runs}` — {len(QUERIES)} queries, full answer (top 10 + 6 facets + histogram"
-          f" + snippets), times in ms\n")
-    print("| engine | warm p50 | warm p95 | cold p50 | cold p95 | warm p95 / newsearch |")
-    print("|---|---:|---:|---:|---:|---:|")
+          f" --warm-runs {args.warm_runs} --clock {args.clock}` — {len(QUERIES)} queries, full answer (top 10"
+          f" + 6 facets + histogram + snippets), {args.clock} times in ms\n")
+    print("| engine | warm p50 | warm p95 | cold p50 | cold p95 | warm p95 / newsearch | cold p95 / newsearch |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         print(f"| {name} | {pct(r['warm'], 50):.1f} | {pct(r['warm'], 95):.1f} | {pct(r['cold'], 50):.1f} | "
-              f"{pct(r['cold'], 95):.1f} | {pct(r['warm'], 95) / ours_p95:.1f}× |")
-    print("\nhits per query (newsearch / others):")
+              f"{pct(r['cold'], 95):.1f} | {pct(r['warm'], 95) / ours_p95:.2f}× | "
+              f"{pct(r['cold'], 95) / pct(ours['cold'], 95):.2f}× |")
+    print(f"\nhits per query ({' / '.join(results)}):")
     for q, _, filters in QUERIES:
-        counts = " / ".join(str(r["totals"][q]) for r in results.values())
-        print(f"  {q!r} {filters or ''}: {counts}")
+        counts = [r["totals"][q] for r in results.values()]
+        differ = [n for n, r in results.items() if n != "Whoosh groupedby" and r["totals"][q] != counts[0]]
+        print(f"  {q!r} {filters or ''}: {' / '.join(map(str, counts))}{'  MISMATCH: ' if differ else ''}"
+              f"{', '.join(differ)}")
     mean = statistics.mean(ours["warm"]) * 1000
     print(f"\nnewsearch warm mean {mean:.1f} ms")
 

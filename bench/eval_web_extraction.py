@@ -19,6 +19,7 @@ import json
 import shlex
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,7 +44,7 @@ def read_any(path: Path) -> list[Article | Rejected]:
 
 
 def iso(article: Article) -> str | None:
-    return article.date.strftime("%Y-%m-%dT%H:%M:%SZ") if article.date else None
+    return article.date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if article.date else None
 
 
 def text_ok(article: Article, want: dict) -> bool:

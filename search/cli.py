@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default: 8080)")
     serve.add_argument("--workers", type=int, default=None, metavar="N", help="processes (default: one per core)")
     serve.add_argument("--threads", type=int, default=4, metavar="N", help="threads per process (default: 4)")
+    serve.add_argument("--base-url", metavar="URL", default=None,
+                       help="public origin for feed and OpenSearch links, e.g. https://news.example.org "
+                            "(default: $NEWSEARCH_BASE_URL, else the address served on; never the Host header)")
 
     stats = command("stats", "show what the live index holds")
     stats.add_argument("--json", action="store_true", help="print the numbers as JSON")
@@ -291,4 +294,4 @@ def run_search(args, home: IndexHome) -> int:
 def run_serve(args, home: IndexHome) -> int:
     from search.serve import serve
 
-    return serve(home, args.host, args.port, args.threads, workers=args.workers)
+    return serve(home, args.host, args.port, args.threads, workers=args.workers, base_url=args.base_url)

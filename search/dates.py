@@ -7,16 +7,25 @@
   tag, a feed's ``pubDate``, a line under a headline): anything unusable is
   simply no date.
 
-Both return aware UTC datetimes; a naive value is taken as UTC, and missing
-parts are filled from 1 January 2000, never from today.
+Both return aware datetimes that keep the offset the value states (the
+publisher's day depends on it; normalisation converts to UTC and keeps the
+offset beside); a naive value is taken as UTC, and missing parts are filled
+from 1 January 2000, never from today.  Dotted numeric dates ("10.12.2022")
+are day-first, as everywhere dots are used.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+import warnings
+from datetime import UTC, date, datetime, timedelta
 
 from dateutil import parser as dateparser
+from dateutil.parser import UnknownTimezoneWarning
+
+# An unknown zone name ("10:42 ET") is read as no zone; dateutil's warning about it would land on stderr
+# between the ``path:line: reason`` lines a cron job reads.
+warnings.filterwarnings("ignore", category=UnknownTimezoneWarning)
 
 # Common time-zone abbreviations dateutil does not know by itself (seconds east of UTC).
 TZINFOS = {
@@ -35,6 +44,8 @@ _NO_DAY = datetime(2000, 1, 1)  # fills missing parts; dateutil's own default wo
 _NOISE_RE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b\ufeff]+")
 _YEAR_RE = re.compile(r"(?<!\d)(?:1[89]\d\d|2[01]\d\d)")
 _EPOCH_RE = re.compile(r"^\d{10}(?:\d{3})?$")
+_DOTTED_RE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}\b")
+_YEAR_ONLY_RE = re.compile(r"^\d{4}$")
 
 
 class DateError(ValueError):
@@ -45,8 +56,16 @@ def _tidy(text: str) -> str:
     return _NOISE_RE.sub(" ", text).strip()
 
 
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def _aware(value: datetime) -> datetime:
+    """The stated offset kept; naive means UTC.  Raises OverflowError when the instant has no UTC time."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    value.astimezone(UTC)  # "0001-01-01T00:00+05:00" has no UTC time
+    return value
+
+
+def _parse(text: str) -> datetime:
+    return dateparser.parse(text, tzinfos=TZINFOS, default=_NO_DAY, dayfirst=bool(_DOTTED_RE.match(text)))
 
 
 def parse_date_strict(value: str | int | float | datetime | None) -> datetime | None:
@@ -70,12 +89,12 @@ def parse_date_strict(value: str | int | float | datetime | None) -> datetime | 
     else:
         text = _tidy(str(value))[:MAX_DATE_CHARS]
         try:
-            parsed = dateparser.parse(text, tzinfos=TZINFOS, default=_NO_DAY)
+            parsed = _parse(text)
         except (ValueError, OverflowError, TypeError) as exc:
             raise DateError(f"impossible date {text!r}") from exc
     try:
-        parsed = _as_utc(parsed)
-    except OverflowError as exc:  # "0001-01-01T00:00+05:00" has no UTC time
+        parsed = _aware(parsed)
+    except OverflowError as exc:
         raise DateError(f"date out of range {value!r}") from exc
     if not STRICT_YEARS[0] <= parsed.year <= STRICT_YEARS[1]:
         raise DateError(f"date out of range {value!r}")
@@ -86,17 +105,33 @@ def parse_date_lenient(value: object) -> datetime | None:
     """Any date string → aware UTC datetime, or None; never raises.
 
     A bare date is that day, a month its first day, 10 or 13 digits a Unix
-    timestamp.  A value without a year is no date at all ("5 Sep", "14:30").
+    timestamp.  A value without a year is no date at all ("5 Sep", "14:30"),
+    and a year alone ("1988") is no day to date a page by.
     """
     text = _tidy(str(value or ""))
     if _EPOCH_RE.match(text):
         return datetime.fromtimestamp(int(text[:10]), UTC)
-    if not _YEAR_RE.search(text) and not re.match(r"^\d{8}", text):
+    if not _YEAR_RE.search(text) and not re.match(r"^\d{8}", text) or _YEAR_ONLY_RE.match(text):
         return None
     try:
-        parsed = dateparser.parse(text, tzinfos=TZINFOS, default=_NO_DAY)
+        parsed = _parse(text)
         if parsed is None or parsed.year < LENIENT_MIN_YEAR:
             return None
-        return _as_utc(parsed)
+        return _aware(parsed)
     except (ValueError, OverflowError, TypeError):
         return None
+
+
+def offset_minutes(value: datetime) -> int:
+    """Minutes east of UTC that an aware datetime states (0 for UTC or naive)."""
+    offset = value.utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0
+
+
+def publisher_day(instant: datetime, offset: int) -> date:
+    """The calendar day of ``instant`` in the publisher's zone (``offset`` minutes east of UTC).
+
+    A story stamped 23:30 -05:00 on 2 March is a 2 March story, though in UTC it is 3 March.
+    """
+    when = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    return (when.astimezone(UTC) + timedelta(minutes=offset)).date()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
+from search.dates import offset_minutes, publisher_day
 from search.facets import ENTITY_FIELDS
 
 LIST_FIELDS = ("authors", *ENTITY_FIELDS, "topics")  # fields that hold a list of values
@@ -16,7 +17,7 @@ class Article:
     """One news article.
 
     Readers fill what their format gives; normalisation fills the rest
-    (id, UTC date, extracted entities).  ``given`` names the entity fields
+    (id, UTC date and the publisher's offset, extracted entities).  ``given`` names the entity fields
     the source format provided: those are authoritative and never
     re-extracted.
     """
@@ -38,6 +39,14 @@ class Article:
     path: str = ""  # file it came from
     line: int = 0  # 1-based line (or record start line) within that file
     format: str = ""  # reader that produced it
+    utc_offset: int = 0  # minutes east of UTC the source stated for ``date``; set by normalisation
+
+    @property
+    def day(self) -> date | None:
+        """The publisher's calendar day: ``date`` in the zone the source stated (UTC when it stated none)."""
+        if self.date is None:
+            return None
+        return publisher_day(self.date, self.utc_offset or offset_minutes(self.date))
 
     def replace(self, **changes) -> Article:
         return dataclasses.replace(self, **changes)

@@ -188,3 +188,6 @@ def test_seed_article_people_orgs_places(tmp_path):
     assert not {"Putin", "Trump", "Macron", "Emanuel Macron"} & people
     assert "Ukraine" in found["places"]
     assert "Nato" in found["orgs"] and "Trump" not in found["orgs"]
+    assert "Kyiv" not in people and "Kyiv" in found["places"]  # a known place the model called a person
+    assert "AP" not in found["orgs"]  # only ever a photo credit there
+    assert "US" not in found["places"] and "United States" in found["places"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 
 from search.dates import DateError, parse_date_strict
@@ -18,8 +20,18 @@ from search.model import Article
     ("Tue, 10 Jun 2003 04:00:00 EST", "2003-06-10T09:00:00+00:00"),
     ("2025-09-05T23:30:00-05:00", "2025-09-06T04:30:00+00:00"),
 ])
-def test_dates_go_to_utc(value, expected):
-    assert parse_date_strict(value).isoformat() == expected
+def test_dates_read_as_the_instant_they_state(value, expected):
+    assert parse_date_strict(value).astimezone(UTC).isoformat() == expected
+
+
+def test_normalise_keeps_the_instant_in_utc_and_the_publishers_day():
+    stamped = Article(body="Late story.", date=parse_date_strict("2025-03-02T23:30:00-05:00"))
+    article = normalise(stamped)
+    assert article.date == datetime(2025, 3, 3, 4, 30, tzinfo=UTC) and article.date.tzinfo is UTC
+    assert article.utc_offset == -300 and article.day == date(2025, 3, 2)
+    early = normalise(Article(body="Early story.", date=parse_date_strict("2025-03-02T05:50:00+09:00")))
+    assert early.date.day == 1 and early.day == date(2025, 3, 2)
+    assert normalise(Article(body="Wire.", date=parse_date_strict("2025-03-02"))).day == date(2025, 3, 2)
 
 
 @pytest.mark.parametrize("value", ["2025-02-30", "not a date", "0001-01-01", "99999-01-01"])

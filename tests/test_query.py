@@ -119,8 +119,12 @@ def test_date_ranges_in_the_query(engine):
     assert set(ids(engine, "harbour date:>=2025")) == {"a3"}
 
 
-def test_stop_words_only_browses(engine):
-    assert search(engine, "the of")["total"] == len(ARTICLES)
+def test_stop_words_only_match_nothing_and_say_so(engine):
+    answer = search(engine, "the of")
+    assert answer["total"] == 0 and answer["ignored_words"] == ["the", "of"]
+    assert search(engine, '"to be or not to be"')["ignored_words"] == ['"to be or not to be"']
+    assert search(engine, "AT&T C++")["total"] == 0
+    assert search(engine, "")["total"] == len(ARTICLES) and search(engine, "")["ignored_words"] == []
 
 
 @pytest.mark.parametrize("q, message", [
@@ -420,7 +424,7 @@ def test_update_publishes_columns_and_the_engine_follows(tmp_path, small_corpus)
     update(home, [str(small_corpus)], options)
     answer = search(engine, "ferry", source=["Wire"])
     assert answer["total"] == 1 and answer["generation"] == 2
-    assert {"value": "Wire", "count": 1} in answer["facets"]["source"]
+    assert {"value": "Wire", "count": 1, "label": "Wire"} in answer["facets"]["source"]
 
 
 def test_concurrent_searches_agree_with_sequential_ones(engine):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from search.query import tree
 from search.query.dates import date_bounds, epoch
 from search.query.errors import QueryError
 from search.query.parse import MAX_CLAUSES, parse, replace_words
@@ -28,9 +29,11 @@ def test_words_are_analysed_like_the_index_and_all_must_match():
     assert parse("harbour cranes return").tree == And((both("harbour"), both("crane"), both("return")))
 
 
-def test_empty_and_stop_word_queries_match_everything():
-    assert parse("").tree == Everything()
-    assert parse("the of").tree == Everything()
+def test_empty_query_matches_everything_and_unsearchable_words_nothing():
+    assert parse("").tree == Everything() and parse("").ignored == []
+    assert parse("the of").tree == tree.Nothing() and parse("the of").ignored == ["the", "of"]
+    assert parse("AT&T").tree == tree.Nothing() and parse('C++ "to be"').ignored == ["C++", '"to be"']
+    assert parse("x storms").ignored == ["x"]
 
 
 def test_phrase_keeps_relative_positions_across_stop_words():

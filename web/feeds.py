@@ -16,6 +16,8 @@ from xml.etree import ElementTree as ET
 
 from search.facets import FILTER_FACETS
 
+from .present import safe_external_url
+
 ATOM_NS = "http://www.w3.org/2005/Atom"
 OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -67,8 +69,9 @@ def _atom_entry(feed: ET.Element, result: dict, link: str, fallback_updated: str
     if result.get("date"):
         _sub(entry, "published", result["date"])
     _sub(entry, "link", rel="alternate", type="text/html", href=link)
-    if result.get("url"):
-        _sub(entry, "link", rel="via", href=result["url"])
+    original = safe_external_url(result.get("url"))
+    if original:  # only http(s): a javascript:/data: link would run in a feed reader that shows it
+        _sub(entry, "link", rel="via", href=original)
     if result.get("source"):
         _sub(_sub(entry, "author"), "name", result["source"])
     for topic in result.get("topics") or []:
@@ -85,13 +88,17 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def csv_chunks(rows: Iterable[dict]) -> Iterator[str]:
-    """Header, then rows in batches: streamed, never the whole export in memory."""
+def csv_chunks(rows: Iterable[dict], labels=None) -> Iterator[str]:
+    """Header, then rows in batches: streamed, never the whole export in memory.
+
+    A coded facet (one the index has ``labels`` for) gets a ``<facet>_label`` column beside its codes."""
+    coded = [col for col in CSV_COLUMNS if labels is not None and labels.table.get(col)]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([*CSV_COLUMNS, *(f"{col}_label" for col in coded)])
     for count, row in enumerate(rows, start=1):
-        writer.writerow([row.get("score", "") if col == "score" else csv_cell(row.get(col)) for col in CSV_COLUMNS])
+        writer.writerow([row.get("score", "") if col == "score" else csv_cell(row.get(col)) for col in CSV_COLUMNS]
+                        + [csv_cell([labels.label(col, v) for v in row.get(col) or []]) for col in coded])
         if count % CSV_BATCH == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -20,6 +20,7 @@ from search.facets import BY_NAME, FACETS
 from search.query.params import SORTS as ENGINE_SORTS
 
 FACET_SHOWN = 6  # values shown before the "more" link
+UI_ARGS = ("more",)  # display state kept in the URL (expanded facet lists) that the engine never sees
 SORTS = tuple((name, name.capitalize()) for name in ENGINE_SORTS)  # (value, label) for the sort links
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -78,8 +79,10 @@ class Links:
     def sort(self, order: str) -> str:
         return self.replace(sort=None if order == "relevance" else order)
 
-    def more(self, facet: str | None) -> str:
-        return self.url(extra_args(self.args, more=facet))
+    def more(self, facet: str, expand: bool) -> str:
+        """Expand or collapse one facet's list; other expanded lists stay expanded (``more`` repeats)."""
+        kept = [(k, v) for k, v in self.args if not (k == "more" and v == facet)]
+        return self.url(kept + ([("more", facet)] if expand else []))
 
     def period(self, start: date, end: date) -> str:
         return self.replace(from_=start.isoformat(), to=end.isoformat())
@@ -89,8 +92,12 @@ class Links:
 
     def other(self, endpoint: str, drop_paging: bool = False) -> str:
         """The same search on another route (feed, CSV, JSON)."""
-        args = [(k, v) for k, v in self.args if not (drop_paging and k in ("page", "per_page"))]
+        args = [(k, v) for k, v in self.args if k not in UI_ARGS and not (drop_paging and k in ("page", "per_page"))]
         return self.url(args, endpoint=endpoint)
+
+    def search_args(self) -> list[tuple[str, str]]:
+        """The search itself, without display state (``more``) or paging: what a facet page carries."""
+        return [(k, v) for k, v in self.args if k not in UI_ARGS and k not in ("page",)]
 
 
 @functools.lru_cache(maxsize=8192)
@@ -110,6 +117,10 @@ class FacetValue:
     count: int | None
     selected: bool
     href: str
+    label: str = ""
+
+    def __post_init__(self):
+        self.label = self.label or self.value
 
 
 @dataclass
@@ -119,9 +130,11 @@ class FacetPanel:
     name: str
     label: str
     values: list[FacetValue]
-    hidden: int  # values left out until "more"
+    hidden: int  # values left out until "more" (the answer's top values)
     expanded: bool
     toggle_href: str | None
+    distinct: int = 0  # every value the facet has over the hit set
+    all_href: str | None = None  # the facet's page of every value
 
 
 def year_bounds(value: str) -> tuple[date, date] | None:
@@ -132,29 +145,46 @@ def year_bounds(value: str) -> tuple[date, date] | None:
         return None
 
 
-def build_facets(answer: dict, links: Links, more: str | None) -> list[FacetPanel]:
-    """Facet lists with toggle links; long ones are cut until "more" (selected values always show)."""
+def build_facets(answer: dict, links: Links, more: list[str], label=lambda name, value: value) -> list[FacetPanel]:
+    """Facet lists with toggle links; long ones are cut until "more" (selected values always show).
+
+    Every link ends in ``#facet-<name>``, so after a choice the page opens where the person was,
+    and ``more`` stays in the URL, so an expanded list stays expanded. Past the answer's top
+    values, "All N" opens the facet's page of every value (``/facets/<name>``).
+    """
     facets = []
+    distinct_counts = answer.get("facet_values") or {}
     for spec in FACETS:
         name, period = spec.name, spec.kind == "period"
-        listed = [(item["value"], item.get("count")) for item in answer.get("facets", {}).get(name) or []]
+        listed = [(item["value"], item.get("count"), item.get("label")) for item in answer.get("facets", {}).get(name)
+                  or []]
         if period:
-            listed.sort(key=lambda pair: str(pair[0]), reverse=True)  # a timeline reads newest first
+            listed.sort(key=lambda item: str(item[0]), reverse=True)  # a timeline reads newest first
         else:
-            shown = {value for value, _ in listed}
-            listed += [(value, None) for value in links.values(name) if value not in shown]
+            shown = {value for value, _, _ in listed}
+            listed += [(value, None, label(name, value)) for value in links.values(name) if value not in shown]
         if not listed:
             continue
-        expanded = more == name
+        anchor = f"#facet-{name}"
+        expanded = name in more
         cut = len(listed) if expanded else FACET_SHOWN
-        visible = [_facet_value(name, value, count, links) for value, count in listed[:cut]]
-        visible += [v for v in (_facet_value(name, value, count, links) for value, count in listed[cut:]
-                                if period or links.has(name, value)) if v.selected]
+        visible = [_facet_value(name, item, links, anchor) for item in listed[:cut]]
+        visible += [v for v in (_facet_value(name, item, links, anchor) for item in listed[cut:]
+                                if period or links.has(name, item[0])) if v.selected]
         toggle = None
         if len(listed) > FACET_SHOWN:
-            toggle = links.more(None if expanded else name) + f"#facet-{name}"
-        facets.append(FacetPanel(name, spec.label, visible, len(listed) - len(visible), expanded, toggle))
+            toggle = links.more(name, not expanded) + anchor
+        distinct = max(int(distinct_counts.get(name) or 0), len([i for i in listed if i[1]]))
+        all_href = _facet_page_url(name, links) if not period and distinct > FACET_SHOWN else None
+        facets.append(FacetPanel(name, spec.label, visible, len(listed) - len(visible), expanded, toggle,
+                                 distinct, all_href))
     return facets
+
+
+def _facet_page_url(name: str, links: Links) -> str:
+    base = url_for("web.facet_page", facet=name)
+    query = "&".join(encoded_pair(k, v) for k, v in links.search_args())
+    return f"{base}?{query}" if query else base
 
 
 def _is_period(name: str) -> bool:
@@ -162,16 +192,17 @@ def _is_period(name: str) -> bool:
     return BY_NAME[name].kind == "period"
 
 
-def _facet_value(name: str, value: str, count: int | None, links: Links) -> FacetValue:
+def _facet_value(name: str, item: tuple, links: Links, anchor: str = "") -> FacetValue:
+    value, count, label = item
     if not _is_period(name):
-        return FacetValue(value, count, links.has(name, value), links.toggle(name, value))
+        return FacetValue(value, count, links.has(name, value), links.toggle(name, value) + anchor, label or "")
     bounds = year_bounds(value)
     if bounds is None:
         return FacetValue(value, count, False, links.url())
     start, end = bounds
     selected = links.value("from") == start.isoformat() and links.value("to") == end.isoformat()
     href = links.replace(from_=None, to=None) if selected else links.period(start, end)
-    return FacetValue(value, count, selected, href)
+    return FacetValue(value, count, selected, href + anchor)
 
 
 @dataclass
@@ -180,16 +211,18 @@ class Chip:
     value: str
     href: str
     facet: str = ""  # the facet of a value filter (its entity page); "" for dates
+    raw: str = ""  # that filter's value as the index has it (``value`` may be its readable label)
 
 
-def build_chips(links: Links) -> list[Chip]:
+def build_chips(links: Links, label=lambda name, value: value) -> list[Chip]:
     chips = []
-    for key, label in (("from", "From"), ("to", "To")):
+    for key, name in (("from", "From"), ("to", "To")):
         if links.value(key):
-            chips.append(Chip(label, links.value(key), links.remove(key)))
+            chips.append(Chip(name, links.value(key), links.remove(key)))
     for spec in FACETS:
         if spec.filterable:
-            chips += [Chip(spec.label, v, links.remove(spec.name, v), spec.name) for v in links.values(spec.name)]
+            chips += [Chip(spec.label, label(spec.name, v), links.remove(spec.name, v), spec.name, v)
+                      for v in links.values(spec.name)]
     if links.value("cluster"):  # "N similar" opened one story cluster
         chips.append(Chip("Similar to", "one story", links.replace(cluster=None, collapse=None)))
     return chips
@@ -234,7 +267,19 @@ def human_date(day: date) -> str:
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
-def build_histogram(histogram: dict | None, links: Links) -> dict | None:
+HIST_WIDE_BARS, HIST_NARROW_BARS = 30, 10  # at most this many bars: ≥ 24 px each from 720 px / 260 px of figure
+
+
+def build_histograms(histogram: dict | None, links: Links) -> dict | None:
+    """The histogram twice: fine for a wide figure, coarse for a narrow one (CSS shows one), so a bar is
+    always at least a 24 px target (WCAG 2.2, 2.5.8); neighbouring buckets are merged into one bar."""
+    wide = build_histogram(histogram, links, HIST_WIDE_BARS)
+    if wide is None:
+        return None
+    return {"wide": wide, "narrow": build_histogram(histogram, links, HIST_NARROW_BARS)}
+
+
+def build_histogram(histogram: dict | None, links: Links, max_bars: int = HIST_WIDE_BARS) -> dict | None:
     """Bar geometry for the inline SVG; each non-empty bar links to its period."""
     buckets = (histogram or {}).get("buckets") or []
     interval = (histogram or {}).get("interval") or "day"
@@ -242,20 +287,28 @@ def build_histogram(histogram: dict | None, links: Links) -> dict | None:
     parsed = [(d, c) for d, c in parsed if d is not None]
     if not parsed or not any(c for _, c in parsed):
         return None
-    top = max(c for _, c in parsed)
-    slot = HIST_W / len(parsed)
+    group = math.ceil(len(parsed) / max_bars)
+    spans = []  # (first day, last day, count, label)
+    for i in range(0, len(parsed), group):
+        chunk = parsed[i:i + group]
+        first, last = chunk[0][0], bucket_end(chunk[-1][0], interval)
+        label = bucket_label(first, interval) if group == 1 else f"{human_date(first)} – {human_date(last)}"
+        spans.append((first, last, sum(c for _, c in chunk), label))
+    top = max(count for _, _, count, _ in spans)
+    slot = HIST_W / len(spans)
     gap = min(2.0, slot * 0.15)
     bars = []
-    for i, (start, count) in enumerate(parsed):
+    for i, (first, last, count, label) in enumerate(spans):
         height = 0.0 if not count else max(2.0, HIST_PLOT * count / top)
         noun = "article" if count == 1 else "articles"
         bars.append(Bar(
             x=round(i * slot + gap / 2, 2), y=round(HIST_PLOT - height, 2), width=round(max(slot - gap, 0.5), 2),
-            height=round(height, 2), count=count, label=f"{bucket_label(start, interval)}: {count} {noun}",
-            href=links.period(start, bucket_end(start, interval)) if count else None,
+            height=round(height, 2), count=count, label=f"{label}: {count:,} {noun}",
+            href=links.period(first, last) if count else None,
         ))
     return {
-        "bars": bars, "interval": interval, "max": top, "width": HIST_W, "height": HIST_H, "plot": HIST_PLOT,
+        "bars": bars, "interval": interval if group == 1 else f"{group} {interval}s", "max": top,
+        "width": HIST_W, "height": HIST_H, "plot": HIST_PLOT,
         "first": bucket_label(parsed[0][0], interval), "last": bucket_label(parsed[-1][0], interval),
     }
 
@@ -296,6 +349,31 @@ def safe_external_url(url: str | None) -> str | None:
     except ValueError:
         return None
     return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+@dataclass
+class ProblemView:
+    field: str
+    message: str
+    note: bool
+    fix_label: str | None
+    fix_href: str | None
+
+
+def problem_view(problem, links: Links) -> ProblemView:
+    """A mended parameter as the page shows it: the fix is a link to the whole search with it applied."""
+    href = None
+    if problem.fix_args is not None:
+        href = links.url(list(problem.fix_args) + [(k, v) for k, v in links.args if k in UI_ARGS])
+    return ProblemView(problem.field, problem.message, problem.note, problem.fix_label, href)
+
+
+def format_time(value: str | None) -> str:
+    """", 15:01 UTC" when the source gave a time of day (not exactly midnight UTC), else ""."""
+    text = str(value or "")
+    if len(text) < 19 or text[10] != "T" or text[11:19] == "00:00:00":
+        return ""
+    return f", {text[11:16]} UTC"
 
 
 def format_date(value: str | None) -> str:

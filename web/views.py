@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -29,9 +30,10 @@ from werkzeug.exceptions import HTTPException
 
 from search.facets import ENTITY_FIELDS, FACET_NAMES, FACETS
 from search.index.generations import NoIndex
+from search.index.integrity import CorruptGeneration
 from search.query import MAX_PAGE, QueryError, SearchParams
 
-from . import feeds, present
+from . import feeds, present, recover, urls
 
 bp = Blueprint("web", __name__)
 log = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ EXPORT_CAP = 10_000  # most rows /search.csv returns; documented on the page and
 FEED_SIZE = 20  # entries in /search.atom unless per_page says otherwise
 MAX_ID_LENGTH = 512
 MAX_QUERY_STRING = 4096
-UI_PARAMS = ("more",)  # display-only params that the engine never sees
+UI_PARAMS = present.UI_ARGS  # display-only params that the engine never sees
 MAX_DROP_SUGGESTIONS = 6
 
 
@@ -49,11 +51,20 @@ def engine():
 
 
 def parse_params() -> SearchParams:
-    """The one place request args become search parameters."""
+    """The one place request args become search parameters (strict: a bad one is a 400)."""
+    return SearchParams.from_mapping(search_args())
+
+
+def search_args(drop: tuple[str, ...] = ()) -> MultiDict:
+    """The request's search parameters, without display state (and without ``drop``)."""
     if len(request.query_string) > MAX_QUERY_STRING:
         raise QueryError(f"the request is too long (at most {MAX_QUERY_STRING} bytes of parameters)")
-    args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if k not in UI_PARAMS])
-    return SearchParams.from_mapping(args)
+    return MultiDict([(k, v) for k, v in request.args.items(multi=True) if k not in UI_PARAMS and k not in drop])
+
+
+def expanded_facets() -> list[str]:
+    """Facet lists expanded with "more" (repeatable); an unknown name is ignored."""
+    return list(dict.fromkeys(m for m in request.args.getlist("more") if m in FACET_NAMES))
 
 
 # -- template helpers -------------------------------------------------------------------------
@@ -65,12 +76,26 @@ TAGS_PER_HIT = 5
 @bp.app_context_processor
 def template_helpers() -> dict:
     return {"asset": asset, "entity_tags": entity_tags, "entity_groups": entity_groups,
-            "article_paragraphs": article_paragraphs, "q_value": request.args.get("q", "")[:500]}
+            "article_paragraphs": article_paragraphs, "q_value": request.args.get("q", "")[:500],
+            "readable": label_of}
+
+
+def label_of(facet: str, value: str) -> str:
+    """The readable name of a coded value (Reuters ``money-fx`` → "Money/Foreign Exchange"), else the value."""
+    try:
+        return engine().labels().label(facet, value)
+    except NoIndex:
+        return value
 
 
 @bp.app_template_filter("nicedate")
 def nicedate(value) -> str:
     return present.format_date(value)
+
+
+@bp.app_template_filter("nicetime")
+def nicetime(value) -> str:
+    return present.format_time(value)
 
 
 @bp.app_template_filter("thousands")
@@ -117,36 +142,56 @@ def article_paragraphs(article: dict) -> list[str]:
 @bp.get("/")
 @bp.get("/search")
 def search_page():
-    params = parse_params()
-    more = request.args.get("more") or None
-    if more is not None and more not in FACET_NAMES:
-        raise QueryError(f"more must be one of: {', '.join(FACET_NAMES)}")
-    answer = engine().search(params)
-    links = present.Links(params.to_query_args())
+    """Bad parameters are mended in place (web/recover.py): the page shows what was valid and says what was not."""
+    more = expanded_facets()
+    mended = recover.recover(search_args())
+    params, problems = mended.params, mended.problems
+    try:
+        answer = engine().search(params)
+    except QueryError as exc:  # the query text itself cannot be read (a lone quote, a stray ')'): no results
+        problems.append(recover.Problem("q", f"{exc}."))
+        answer = {**recover.empty_answer(params), "collapsed_total": 0}
+    if params.page > 1 and answer["total"] and not answer["results"]:
+        past = recover.page_past_end(params.page, answer["collapsed_total"], params.per_page)
+        if past is not None:
+            params = dataclasses.replace(params, page=past[0])
+            problems.append(past[1])
+            answer = engine().search(params)
+    links = present.Links(params.to_query_args() + [("more", name) for name in more])
     context = {
         "params": params,
         "answer": answer,
         "links": links,
-        "facets": present.build_facets(answer, links, more),
-        "chips": present.build_chips(links),
-        "histogram": present.build_histogram(answer.get("histogram"), links),
+        "problems": [present.problem_view(p, links) for p in problems],
+        "typed": mended.typed,  # the date fields show what was typed ("last week"), mended or not
+        "facets": present.build_facets(answer, links, more, label_of),
+        "chips": present.build_chips(links, label_of),
+        "histogram": present.build_histograms(answer.get("histogram"), links),
         "pager": present.build_pager(answer["collapsed_total"], params.page, params.per_page, links, MAX_PAGE),
         "sorts": present.SORTS,
         "export_cap": EXPORT_CAP,
-        "alternatives": drop_filter_alternatives(params, links) if not answer["total"] else [],
+        "alternatives": drop_filter_alternatives(params, links) if not answer["total"] and not answer.get("partial")
+        else [],
     }
     return render_template("search.html", **context)
 
 
 def drop_filter_alternatives(params: SearchParams, links: present.Links) -> list[dict]:
-    """For an empty result: how many hits each filter would give back if dropped."""
+    """For an empty result: how many hits each filter would give back if dropped.
+
+    Each is a whole search again, so together they get one more search budget, not one each
+    (with six filters a costly query could otherwise hold the page for seven budgets).
+    """
     alternatives = []
+    until = time.monotonic() + getattr(engine(), "time_budget_s", 2.0)
     for chip in present.build_chips(links)[:MAX_DROP_SUGGESTIONS]:
+        if time.monotonic() > until:
+            break
         relaxed = SearchParams.from_mapping(MultiDict(_args_of(chip.href)))
         relaxed = dataclasses.replace(relaxed, page=1, per_page=1)
-        total = engine().search(relaxed)["total"]
-        if total:
-            alternatives.append({"chip": chip, "total": total})
+        answer = engine().search(relaxed)
+        if answer["total"] and not answer.get("partial"):
+            alternatives.append({"chip": chip, "total": answer["total"]})
     return alternatives
 
 
@@ -156,9 +201,14 @@ def _args_of(href: str) -> list[tuple[str, str]]:
 
 @bp.get("/article/<path:article_id>")
 def article_page(article_id: str):
+    """Opened from a search (its parameters follow the id), the page links back to it and marks the query's words."""
     article = find_article(article_id)
     related = engine().related(article["id"], limit=5)
-    return render_template("article.html", article=article, related=related,
+    back = [(k, v) for k, v in request.args.items(multi=True) if k != "q" or v.strip()]
+    query = request.args.get("q", "").strip()
+    marked = engine().highlighted(query, article_paragraphs(article)) if query else None
+    return render_template("article.html", article=article, related=related, marked=marked,
+                           back_href=present.Links(back).url() if back else None,
                            original=present.safe_external_url(article.get("url")))
 
 
@@ -203,9 +253,9 @@ def search_atom():
     links = present.Links(params.to_query_args())
     title = f"newsearch: {params.q}" if params.q else "newsearch: latest articles"
     body = feeds.atom_feed(
-        answer, title=title, self_url=request.url, feed_id=request.url,
-        html_url=request.host_url.rstrip("/") + links.other("web.search_page", drop_paging=True),
-        article_url=lambda article_id: url_for("web.article_page", article_id=article_id, _external=True),
+        answer, title=title, self_url=urls.this_request(), feed_id=urls.this_request(),
+        html_url=urls.absolute(links.other("web.search_page", drop_paging=True)),
+        article_url=lambda article_id: urls.external_url_for("web.article_page", article_id=article_id),
     )
     return Response(body, mimetype="application/atom+xml")
 
@@ -226,19 +276,18 @@ def search_csv():
         "Content-Disposition": 'attachment; filename="newsearch-export.csv"',
         "X-Export-Cap": str(EXPORT_CAP),
     }
-    chunks = stream_with_context(feeds.csv_chunks(all_rows()))
+    chunks = stream_with_context(feeds.csv_chunks(all_rows(), engine().labels()))
     return Response(chunks, mimetype="text/csv", headers=headers)
 
 
 @bp.get("/opensearch.xml")
 def opensearch():
-    search_url = url_for("web.search_page", _external=True)
     body = feeds.opensearch_description(
-        html_template=search_url + "?q={searchTerms}",
-        atom_template=url_for("web.search_atom", _external=True) + "?q={searchTerms}",
-        json_template=url_for("web.api_search", _external=True) + "?q={searchTerms}",
-        self_url=url_for("web.opensearch", _external=True),
-        icon_url=url_for("static", filename="favicon.svg", _external=True),
+        html_template=urls.external_url_for("web.search_page") + "?q={searchTerms}",
+        atom_template=urls.external_url_for("web.search_atom") + "?q={searchTerms}",
+        json_template=urls.external_url_for("web.api_search") + "?q={searchTerms}",
+        self_url=urls.external_url_for("web.opensearch"),
+        icon_url=urls.external_url_for("static", filename="favicon.svg"),
     )
     return Response(body, mimetype="application/opensearchdescription+xml")
 
@@ -264,6 +313,12 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(QueryError)
     def _bad_query(exc):
         return error_response(400, str(exc) or "Bad parameters.")
+
+    @app.errorhandler(CorruptGeneration)
+    def _broken(exc):
+        log.error("%s", exc)
+        return error_response(503, f"The live index ({exc.generation.name}) is damaged and cannot be searched; "
+                                   "the operator has to roll back or rebuild it.")
 
     @app.errorhandler(NoIndex)
     def _no_index(exc):

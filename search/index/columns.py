@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from search.facets import FILTER_FACETS
-from search.index import whoosh_internals
+from search.index import entity_merge, whoosh_internals
 from search.index.writer import open_index
 
 FILENAME = "columns.npz"
-VERSION = 5
+VERSION = 7  # 5: the publisher's day column; 6: entity facets under the archive alias map; 7: ids
 NO_DATE = np.iinfo(np.int64).min  # sentinel for undated articles
 SPELL_SAMPLE_DOCS = 20_000  # bodies read for the spelling vocabulary (titles are always all read)
 _SPELL_WORD_RE = re.compile(r"[^\W\d_]{3,24}")
@@ -81,7 +81,9 @@ class Facet:
 class Columns:
     key: str
     live: np.ndarray  # bool [N]: not deleted
-    date: np.ndarray  # int64 epoch seconds [N], NO_DATE when undated
+    date: np.ndarray  # int64 epoch seconds [N], NO_DATE when undated: the instant, for newest/oldest order
+    local: np.ndarray  # int64 [N]: the same instant on the publisher's clock (date + its UTC offset), NO_DATE
+    # when undated; its UTC calendar day is the article's day, which date filters, histogram and year use
     title_len: np.ndarray  # float32 [N]
     body_len: np.ndarray  # float32 [N]
     hash: np.ndarray  # uint64 [N]: content hash prefix (copies of one story share it)
@@ -141,6 +143,7 @@ def compute(directory: Path) -> Columns:
         size = reader.doc_count_all()
         live = np.zeros(size, dtype=bool)
         date = np.full(size, NO_DATE, dtype=np.int64)
+        local = np.full(size, NO_DATE, dtype=np.int64)
         hashes = np.zeros(size, dtype=np.uint64)
         ids = [""] * size
         values: dict[str, list[tuple[int, str]]] = {name: [] for name in FILTER_FACETS}
@@ -150,6 +153,7 @@ def compute(directory: Path) -> Columns:
             live[docnum] = True
             if stored.get("date") is not None:
                 date[docnum] = _epoch(stored["date"])
+                local[docnum] = date[docnum] + 60 * int((stored.get("data") or {}).get("utc_offset") or 0)
             hashes[docnum] = _hash64(stored.get("hash") or stored.get("id") or "")
             ids[docnum] = stored.get("id") or ""
             _collect_values(values, docnum, stored.get("data") or {})
@@ -159,11 +163,21 @@ def compute(directory: Path) -> Columns:
             spelling.update(_SPELL_WORD_RE.findall(text.lower()))
         title_len = whoosh_internals.field_lengths(reader, "title", size)
         body_len = whoosh_internals.field_lengths(reader, "body", size)
+    values = _merge_entities(values, date, directory)
     facets = {name: _facet(pairs, size) for name, pairs in values.items()}
     words = [w for w, n in spelling.items() if n >= 2]
-    return Columns(key, live, date, title_len, body_len, hashes, facets,
+    return Columns(key, live, date, local, title_len, body_len, hashes, facets,
                    np.array(words, dtype=str), np.array([spelling[w] for w in words], dtype=np.int64),
                    np.array(ids, dtype=str))
+
+
+def _merge_entities(values: dict, date: np.ndarray, directory: Path) -> dict:
+    """Facet pairs under the archive's alias map (entity_merge), which is saved beside the columns."""
+    counts = entity_merge.counts_from_pairs(values, entity_merge.years_of(date, NO_DATE))
+    maps = entity_merge.alias_maps(counts)
+    with contextlib.suppress(OSError):
+        entity_merge.save(maps, directory, counts)
+    return entity_merge.remap_pairs(values, maps)
 
 
 def _epoch(value) -> int:
@@ -207,7 +221,7 @@ def _facet_from_pairs(vocab: np.ndarray, pair_doc: np.ndarray, pair_val: np.ndar
 
 def save(columns: Columns, directory: Path) -> None:
     arrays = {
-        "key": np.array(columns.key), "live": columns.live, "date": columns.date,
+        "key": np.array(columns.key), "live": columns.live, "date": columns.date, "local": columns.local,
         "title_len": columns.title_len, "body_len": columns.body_len, "hash": columns.hash,
         "spell_words": columns.spell_words, "spell_freq": columns.spell_freq, "ids": columns.ids,
     }
@@ -227,5 +241,5 @@ def _from_arrays(data: dict) -> Columns:
         name: _facet_from_pairs(data[f"{name}.vocab"], data[f"{name}.pair_doc"], data[f"{name}.pair_val"], size)
         for name in FILTER_FACETS
     }
-    return Columns(str(data["key"]), data["live"], data["date"], data["title_len"], data["body_len"],
+    return Columns(str(data["key"]), data["live"], data["date"], data["local"], data["title_len"], data["body_len"],
                    data["hash"], facets, data["spell_words"], data["spell_freq"], data["ids"])

@@ -38,6 +38,8 @@ def to_document(article: Article) -> dict:
         "body": article.body,
         "data": {"url": article.url, **{name: getattr(article, name) for name in NAME_FIELDS}},
     }
+    if article.utc_offset:
+        doc["data"]["utc_offset"] = article.utc_offset  # the publisher's zone: its day is the article's day
     if article.date is not None:
         doc["date"] = article.date.replace(tzinfo=None)  # Whoosh stores naive datetimes; ours are UTC
     for name in NAME_FIELDS:

@@ -27,6 +27,23 @@ def head_text(head: bytes) -> str:
     return head.decode("utf-8", "ignore").lstrip("\ufeff")
 
 
+_ENCODING_DECL_RE = re.compile(
+    r"""(<\?xml[^>]*?encoding\s*=\s*["']|<meta[^>]+charset\s*=\s*["']?\s*)utf-?(?:16|32)[\w-]*""", re.I)
+
+
+def transcode_bom(data: bytes) -> bytes:
+    """A UTF-16/32 file with a byte-order mark as UTF-8 bytes, its declaration saying so; other bytes as they are.
+
+    Every reader and detector then sees one 8-bit encoding (their zero bytes
+    made UTF-16 pages and feeds look binary).
+    """
+    for bom, encoding in _BOMS[1:]:
+        if data.startswith(bom):
+            text = data[len(bom):].decode(encoding, "replace")
+            return _ENCODING_DECL_RE.sub(r"\1utf-8", text, count=2).encode("utf-8")
+    return data
+
+
 def skip_prolog(text: str) -> int:
     """Offset of the first thing after XML declarations, processing instructions and comments."""
     pos = 0
@@ -74,6 +91,15 @@ def _decode_strict(data: bytes, encoding: str) -> str | None:
         return None
 
 
+_UTF8_MULTIBYTE_RE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """UTF-8 with a few bad bytes, not another code page: valid multi-byte sequences far outnumber the errors."""
+    errors = len(data.decode("utf-8", "replace")) - len(data.decode("utf-8", "ignore"))
+    return errors <= max(2, len(_UTF8_MULTIBYTE_RE.findall(data)) // 10)
+
+
 def _guess_decode(data: bytes) -> str | None:
     """charset_normalizer's guess; among equally good guesses, the web's usual cp1252."""
     results = from_bytes(data)
@@ -90,7 +116,9 @@ def decode_html(data: bytes) -> str:
     """Decode page bytes, trusting the bytes over the declared charset.
 
     Valid UTF-8 wins even when the page claims otherwise (the usual lie); then
-    the declared charset, then charset_normalizer's guess, then cp1252.
+    the declared charset (UTF-8 with replacement when only a few bytes are bad:
+    guessing a code page for one stray byte garbled every umlaut), then
+    charset_normalizer's guess, then cp1252.
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -99,6 +127,8 @@ def decode_html(data: bytes) -> str:
     declared = declared_charset(data)
     if text is None and declared and not declared.startswith("utf"):
         text = _decode_strict(data, declared)
+    if text is None and declared in ("utf-8", "utf8") and _mostly_utf8(data):
+        text = data.decode("utf-8", "replace")  # a stray byte costs one character, not the whole page
     if text is None:
         text = _guess_decode(data)
     if text is None:

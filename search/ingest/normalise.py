@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from datetime import UTC
 
+from search.dates import offset_minutes
 from search.ingest.text import drop_controls, squash
 from search.model import LIST_FIELDS, Article
 
@@ -71,7 +73,7 @@ def safe_id(value: str) -> str:
 
 
 def normalise(article: Article) -> Article:
-    """Clean text and lists, derive a title, give the article its identity."""
+    """Clean text and lists, derive a title, give the article its identity; the date to UTC, its offset kept."""
     body = clean_text(article.body)
     title = squash(article.title) or derive_title(body)
     lists = {name: clean_values(getattr(article, name)) for name in LIST_FIELDS}
@@ -84,5 +86,7 @@ def normalise(article: Article) -> Article:
         url=squash(article.url)[:2000],
         id=article_id or digest,
         content_hash=digest,
+        date=article.date.astimezone(UTC) if article.date else None,
+        utc_offset=article.utc_offset or (offset_minutes(article.date) if article.date else 0),
         **lists,
     )

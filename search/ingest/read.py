@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.ingest import snapshot
+from search.ingest.decode import head_text, skip_prolog, transcode_bom
+from search.ingest.formats.jsonfeed import looks_like_jsonfeed, read_jsonfeed
 from search.ingest.formats.jsonl import looks_like_jsonl, read_jsonl
 from search.ingest.formats.reuters import looks_like_reuters, read_reuters
 from search.ingest.formats.seedtext import looks_like_seed_text, read_seed_text
@@ -22,7 +24,7 @@ from search.ingest.walk import walk_sources
 from search.model import Article, Rejected
 
 MAX_SINGLE_ARTICLE_BYTES = 5 * 1024 * 1024  # a one-article file (text, html) larger than this is refused
-_MULTI_RECORD_FORMATS = {"jsonl", "reuters", "feed"}
+_MULTI_RECORD_FORMATS = {"jsonl", "reuters", "feed", "jsonfeed", "warc"}
 
 Reader = Callable[[str, bytes], Iterable[Article | Rejected]]
 Progress = Callable[[Iterable, int], Iterable]  # wraps an iterable of known length (a bar on a terminal)
@@ -35,7 +37,11 @@ def iter_source_files(sources: Iterable[str | os.PathLike]) -> Iterator[Path]:
 
 def detect_format(data: bytes) -> str | None:
     """Name of the reader for these bytes, judged by content (extensions lie)."""
+    from search.ingest.formats.warc import looks_like_warc  # imports the page reader: only when detecting
+
     head = data[:8192]
+    if looks_like_warc(head):  # before the binary test: a crawl holds images too
+        return "warc"
     if b"\x00" in head:
         return _line_format_despite_nul(head)
     for name, looks_like in _detectors():
@@ -65,6 +71,7 @@ def _detectors() -> list[tuple[str, Callable[[bytes], bool]]]:
         ("seedtext", looks_like_seed_text),
         ("feed", looks_like_feed),
         ("html", looks_like_html),
+        ("jsonfeed", looks_like_jsonfeed),
         ("jsonl", looks_like_jsonl),
     ]
 
@@ -72,14 +79,27 @@ def _detectors() -> list[tuple[str, Callable[[bytes], bool]]]:
 def _reader(name: str) -> Reader:
     from search.ingest.formats.feed import read_feed
     from search.ingest.formats.html import read_html
+    from search.ingest.formats.warc import read_warc
 
     return {
         "reuters": read_reuters,
         "seedtext": read_seed_text,
         "feed": read_feed,
         "html": read_html,
+        "jsonfeed": read_jsonfeed,
         "jsonl": read_jsonl,
+        "warc": read_warc,
     }[name]
+
+
+def unknown_format_reason(data: bytes) -> str:
+    """Why no reader takes these bytes, as plainly as the bytes allow."""
+    if b"\x00" in data[:8192]:
+        return "binary file (not seed text, JSONL, Reuters SGML, RSS/Atom/JSON feed, HTML or WARC)"
+    text = head_text(data[:8192])
+    if not text[skip_prolog(text):].strip():
+        return "no content: the file holds only comments or an XML declaration"
+    return "unknown format (not seed text, JSONL, Reuters SGML, RSS/Atom/JSON feed, HTML or WARC)"
 
 
 def read_file(path: Path) -> Iterator[Article | Rejected]:
@@ -99,9 +119,10 @@ def parse(shown: str, data: bytes, warning: str | None = None) -> Iterator[Artic
     if not data.strip():
         yield Rejected(shown, 0, "empty file")
         return
+    data = transcode_bom(data)
     name = detect_format(data)
     if name is None:
-        yield Rejected(shown, 0, "binary file or unknown format (not seed text, JSONL, Reuters SGML, feed or HTML)")
+        yield Rejected(shown, 0, unknown_format_reason(data))
         return
     if name not in _MULTI_RECORD_FORMATS and len(data) > MAX_SINGLE_ARTICLE_BYTES:
         yield Rejected(shown, 1, f"article too large ({len(data):,} bytes > {MAX_SINGLE_ARTICLE_BYTES:,})")

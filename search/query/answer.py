@@ -9,6 +9,7 @@ here: on Python 3.11 it hides ``NotRequired`` from ``__optional_keys__``.
 import time
 from typing import Literal, NotRequired, TypedDict
 
+from search.dates import publisher_day
 from search.facets import FILTER_FACETS
 from search.query.params import SearchParams
 
@@ -24,6 +25,7 @@ class Summary(TypedDict):
     id: str
     title: str
     date: str | None  # the UTC instant, "2025-09-05T00:00:00Z"; None when undated
+    day: str | None  # the publisher's calendar day, "2025-09-05": the date in the zone the source stated
     source: str
     url: str
     authors: list[str]
@@ -48,6 +50,7 @@ class ArticlePage(Summary):
 class FacetCount(TypedDict):
     value: str
     count: int
+    label: NotRequired[str]  # the readable name of a coded value (``money-fx`` → "Money/Foreign Exchange")
 
 
 class Bucket(TypedDict):
@@ -74,7 +77,10 @@ class SearchAnswer(TypedDict):
     took_ms: float
     filters: Filters
     results: list[Result]
-    facets: dict[str, list[FacetCount]]  # each of FILTER_FACETS, and "year"
+    facets: dict[str, list[FacetCount]]  # each of FILTER_FACETS, and "year": the top values
+    facet_values: dict[str, int]  # how many distinct values each facet has over the whole hit set
+    ignored_words: list[str]  # typed words the index cannot match (stop words, single letters, symbols)
+    no_searchable_words: bool  # every typed word was ignored: the query matches nothing, and says so
     histogram: Histogram
     suggestion: str | None
     partial: bool  # the time budget ran out: counts and results may be incomplete
@@ -82,9 +88,10 @@ class SearchAnswer(TypedDict):
 
 
 class Health(TypedDict):
-    status: Literal["ok", "no index"]
+    status: Literal["ok", "no index", "broken"]
     documents: int
     generation: int | None
+    broken: NotRequired[str]  # the name of the live generation that cannot be opened (g000007)
     error: NotRequired[str]
 
 
@@ -105,6 +112,7 @@ def describe(stored: dict) -> Summary:
         "id": stored.get("id", ""),
         "title": stored.get("title") or "",
         "date": date.strftime(_ISO) if date is not None else None,
+        "day": publisher_day(date, int(data.get("utc_offset") or 0)).isoformat() if date is not None else None,
         "source": data.get("source") or "",
         "url": data.get("url") or "",
         "authors": list(data.get("authors") or []),

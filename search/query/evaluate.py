@@ -7,7 +7,6 @@ candidate docs from their positions. Term postings come from ``postings.Postings
 
 from __future__ import annotations
 
-import re
 import time
 from typing import assert_never
 
@@ -15,7 +14,8 @@ import numpy as np
 
 from search.index.columns import NO_DATE
 from search.query.postings import Postings
-from search.query.tree import And, DateRange, Everything, Node, Not, Or, Phrase, Prefix, Term, Wildcard
+from search.query.tree import And, DateRange, Everything, Node, Not, Nothing, Or, Phrase, Prefix, Term, Wildcard
+from search.query.wildcard import literal_prefix
 
 # A node's result: which documents match, and their scores (None: matching adds nothing to the score).
 Matched = tuple[np.ndarray, np.ndarray | None]
@@ -65,6 +65,8 @@ class Evaluator:
         match node:
             case Everything():
                 return self.columns.live.copy(), None
+            case Nothing():
+                return np.zeros(self.size, bool), None
             case Term():
                 return self._dense(*self.postings.scored(node.field, node.text))
             case Phrase():
@@ -72,10 +74,9 @@ class Evaluator:
             case Prefix():
                 return self._expanded(node.field, node.text, None)
             case Wildcard():
-                literal = re.split(r"[*?]", node.pattern, maxsplit=1)[0]
-                return self._expanded(node.field, literal, node.pattern)
+                return self._expanded(node.field, literal_prefix(node.pattern), node.pattern)
             case DateRange():
-                return date_mask(self.columns.date, node.start, node.end), None
+                return date_mask(self.columns.local, node.start, node.end), None
             case And():
                 return self._and(node)
             case Or():
@@ -119,7 +120,7 @@ class Evaluator:
 
     def _expanded(self, fieldname: str, literal: str, pattern: str | None) -> Matched:
         """Union of the expansion terms; each doc scores by its best expansion (no reward for variety)."""
-        terms = self.postings.expand(fieldname, literal, pattern)
+        terms = self.postings.expand(fieldname, literal, pattern, self.deadline)
         self.expansions[(fieldname, pattern or literal + "*")] = terms
         mask = np.zeros(self.size, bool)
         score = np.zeros(self.size, np.float32)

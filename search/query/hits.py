@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from search.facets import FILTER_FACETS
+from search.index import entity_merge
 from search.index.columns import NO_DATE
 from search.index.schema import TEXT_FIELDS, news_analyzer
 from search.query import tree as qtree
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from search.query.engine import Generation
 
 FACET_LIMIT = 20  # values listed per facet in an answer
+_NO_IDS = np.zeros(0, np.int64)  # no selection: skips building the facet's case-folded lookup (1.7 ms cold)
 
 
 class HitSet:
@@ -31,6 +33,7 @@ class HitSet:
         self.cols = gen.columns
         self.params = params
         self.parsed = parsed
+        self.deadline = deadline
         evaluator = Evaluator(gen.postings, deadline)
         self.text_mask, self.score = evaluator.run(parsed.tree)
         if params.cluster:  # one story cluster: part of what every count is taken over
@@ -41,31 +44,40 @@ class HitSet:
         self.mask = _all_of([self.text_mask, self.date_mask, *self.facet_masks.values()])
         self.hits = np.flatnonzero(self.mask)
         self._highlighter: Highlighter | None = None
+        self.distinct: dict[str, int] = {}  # facet → how many values it has over the hit set (``facets()``)
 
     def _date_mask(self, start: int | None, end: int | None) -> np.ndarray | None:
         if start is None and end is None:
             return None
-        return date_mask(self.cols.date, start, end)
+        return date_mask(self.cols.local, start, end)  # the publisher's day decides
 
     def _facet_masks(self, selected: dict[str, list[str]]) -> dict[str, np.ndarray]:
         masks = {}
         for name, values in selected.items():
             facet = self.cols.facets[name]
+            values = entity_merge.canonical_filter(self.gen.aliases, name, values)  # "Reagan" -> "Ronald Reagan"
             masks[name] = facet.docs_mask(facet.ids_for(values), self.cols.size)
         return masks
 
     # -- facets --------------------------------------------------------------------------------
     def facets(self) -> dict[str, list[FacetCount]]:
-        """Counts over the entire hit set; a facet with a selection is counted without its own filter."""
+        """The top values of each facet; ``distinct`` is filled with how many values each has in all."""
         out = {}
-        for name in FILTER_FACETS:
-            mask, hits = self._without(name)
-            facet = self.cols.facets[name]
-            counts = facet.count(hits, mask)
-            out[name] = _top(facet.vocab, counts, facet.ids_for(getattr(self.params, name)))
-        _, hits = self._without("date")
-        out["year"] = self._years(hits)
+        for name in (*FILTER_FACETS, "year"):
+            vocab, counts, selected = self.value_counts(name)
+            self.distinct[name] = int(np.count_nonzero(counts))
+            out[name] = _top(vocab, counts, selected, by_value=name == "year")
         return out
+
+    def value_counts(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(values, their counts, selected value ids) of one facet over the entire hit set; a facet with a
+        selection is counted without its own filter, so its other values stay visible."""
+        if name == "year":
+            return self._year_counts()
+        mask, hits = self._without(name)
+        facet = self.cols.facets[name]
+        selected = getattr(self.params, name)
+        return facet.vocab, facet.count(hits, mask), facet.ids_for(selected) if selected else _NO_IDS
 
     def _without(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         own = self.date_mask if name == "date" else self.facet_masks.get(name)
@@ -77,15 +89,15 @@ class HitSet:
         mask = _all_of([self.text_mask, *others])
         return mask, np.flatnonzero(mask)
 
-    def _years(self, hits: np.ndarray) -> list[FacetCount]:
+    def _year_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        _, hits = self._without("date")
         years = self.gen.year[hits]
         years = years[years >= 0]
         if not len(years):
-            return []
+            return np.array([], dtype=str), np.zeros(0, np.int64), np.zeros(0, np.int64)
         low = int(years.min())
         counts = np.bincount(years - low)
-        order = sorted(np.flatnonzero(counts).tolist(), key=lambda i: (-counts[i], -i))[:FACET_LIMIT]
-        return [{"value": str(low + i), "count": int(counts[i])} for i in order]
+        return np.array([str(low + i) for i in range(len(counts))]), counts, np.zeros(0, np.int64)
 
     # -- ordering ------------------------------------------------------------------------------
     def order(self, k: int) -> np.ndarray:
@@ -116,7 +128,7 @@ class HitSet:
         out: Result = {**describe(stored), "score": round(float(self.score[docnum]), 3)}
         if snippet:
             text = stored.get("body") or stored.get("title") or ""
-            out["snippet"] = self.highlighter().snippet(text)
+            out["snippet"] = self.highlighter().snippet(text, mark=not self.deadline.expired())
         return out
 
     def highlighter(self) -> Highlighter:
@@ -130,12 +142,12 @@ class HitSet:
 
     # -- spelling ------------------------------------------------------------------------------
     def suggestion(self, q: str) -> str | None:
-        return suggest(q, self.parsed.words, self.gen.speller, self._in_index, len(self.hits))
+        return suggest(q, self.parsed.words, lambda: self.gen.speller, self._in_index, len(self.hits))
 
     def _in_index(self, word: str) -> bool:
         analysed = [t.text for t in news_analyzer()(word)]
-        return bool(analysed) and all(self.gen.postings.doc_frequency("body", t) or
-                                      self.gen.postings.doc_frequency("title", t) for t in analysed)
+        postings = self.gen.postings
+        return bool(analysed) and all(postings.indexed("body", t) or postings.indexed("title", t) for t in analysed)
 
 
 def _all_of(masks: list[np.ndarray | None]) -> np.ndarray:
@@ -154,13 +166,15 @@ def _top_k(primary: np.ndarray, k: int) -> np.ndarray:
     return np.flatnonzero(primary <= kth)
 
 
-def _top(vocab: np.ndarray, counts: np.ndarray, selected: np.ndarray) -> list[FacetCount]:
-    """Top values by count (then name); selected values are always listed so they can be unticked."""
+def _top(vocab: np.ndarray, counts: np.ndarray, selected: np.ndarray, by_value: bool = False) -> list[FacetCount]:
+    """Top values by count (then name; years: newer first); selected values are always listed so they can
+    be unticked. Every value is available from ``search.query.facetvalues``."""
     nonzero = np.flatnonzero(counts)
     if len(nonzero) > FACET_LIMIT:
         cut = np.partition(counts[nonzero], len(nonzero) - FACET_LIMIT)[len(nonzero) - FACET_LIMIT]
         nonzero = nonzero[counts[nonzero] >= cut]
-    ranked = sorted(nonzero.tolist(), key=lambda i: (-counts[i], vocab[i]))[:FACET_LIMIT]
+    tie = (lambda i: -i) if by_value else (lambda i: vocab[i])
+    ranked = sorted(nonzero.tolist(), key=lambda i: (-counts[i], tie(i)))[:FACET_LIMIT]
     ranked += [int(i) for i in selected.tolist() if int(i) not in ranked]
     return [{"value": str(vocab[i]), "count": int(counts[i])} for i in ranked]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -144,6 +145,7 @@ def _bool(mapping, key: str, default: bool) -> bool:
     return _BOOLEAN[raw]
 
 
+@functools.lru_cache(maxsize=1024)  # pure; a search asks for its date range three times (dateutil: 0.1 ms each)
 def _bounds(name: str, text: str):
     try:
         return dates.date_bounds(text)

@@ -2,14 +2,18 @@
 
 Whoosh's matchers walk postings one Python call at a time. Facets need the
 *entire* hit set, so here each term's posting list is decoded block by block
-straight into numpy arrays (doc numbers plus its BM25 contribution) and kept in a
-per-generation LRU; ``evaluate.Evaluator`` combines them over the query tree.
+straight into numpy arrays and ``evaluate.Evaluator`` combines them over the
+query tree. Two cache levels: the decoded postings of each *segment* (local doc
+ids, term frequencies, positions) live in the engine's ``SegmentCache`` and
+survive generation swaps, since segments are immutable; the generation's own
+LRU keeps the assembled global doc numbers with their BM25 scores, which depend
+on the generation's deletions and statistics.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-import re
 import threading
 from collections import OrderedDict
 
@@ -19,20 +23,27 @@ from search.index.columns import Columns
 from search.index.schema import FIELD_WEIGHT, stem
 from search.index.whoosh_internals import blocks as _blocks
 from search.index.whoosh_internals import position_deltas as _position_deltas
+from search.index.whoosh_internals import segment_id
+from search.query.segcache import SegmentCache
+from search.query.wildcard import Glob
 
 K1, B = 1.2, 0.75
 ENTITY_WEIGHT = 0.8
 EXPAND_LIMIT = 64  # terms a prefix/wildcard may expand to (the most frequent are kept)
 EXPAND_SCAN = 5000  # lexicon entries a prefix/wildcard may look at
-CACHE_BYTES = 256 * 1024 * 1024
+CACHE_BYTES = 128 * 1024 * 1024  # per generation; the raw postings behind it are in the engine's SegmentCache
+EXPAND_CHECK = 256  # terms matched between two looks at the deadline
+_NO_DOCS = np.zeros(0, np.int32)
 
 class Postings:
     """Term postings of one generation as numpy arrays, LRU-cached by size; thread-safe."""
 
-    def __init__(self, reader, columns: Columns, lock: threading.RLock):
+    def __init__(self, reader, columns: Columns, lock: threading.RLock, segments: SegmentCache | None = None):
         self.reader = reader
         self.columns = columns
         self.lock = lock
+        self.segments = segments if segments is not None else SegmentCache()
+        self.leaves = [(segment, offset, segment_id(segment)) for segment, offset in reader.leaf_readers()]
         self.live_count = int(columns.live.sum())
         self.avg = {
             "title": float(columns.title_len[columns.live].mean()) if self.live_count else 1.0,
@@ -75,23 +86,20 @@ class Postings:
         return _select_postings(docs, ptr, flat, picks)
 
     def _read_positions(self, fieldname: str, text: str):
-        doc_parts, delta_lists = [], []
-        for segment, offset in self.reader.leaf_readers():
-            if (fieldname, text) not in segment:
-                continue
-            for ids, _, values, fmt in _blocks(segment.postings(fieldname, text)):
-                doc_parts.append(ids + offset)
-                delta_lists.extend(_position_deltas(values, fmt))
+        doc_parts, ptr_parts, flat_parts, base = [], [np.zeros(1, np.int64)], [], 0
+        for segment, offset, segid in self.leaves:
+            local, ptr, flat = self.segments.get(
+                (segid, "positions", fieldname, text), lambda s=segment: _segment_positions(s, fieldname, text))
+            if len(local):
+                doc_parts.append(local + offset)
+                ptr_parts.append(ptr[1:] + base)
+                flat_parts.append(flat)
+                base += int(ptr[-1])
         if not doc_parts:
             return np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int32)
         docs = np.concatenate(doc_parts).astype(np.int32)
-        lengths = np.fromiter((len(d) for d in delta_lists), dtype=np.int64, count=len(delta_lists))
-        flat = np.fromiter((x for d in delta_lists for x in d), dtype=np.int64, count=int(lengths.sum()))
-        ptr = np.zeros(len(docs) + 1, np.int64)
-        np.cumsum(lengths, out=ptr[1:])
-        running = np.cumsum(flat)  # deltas → absolute positions, restarting at each posting
-        before = np.repeat(np.concatenate(([0], running))[ptr[:-1]], lengths)
-        flat = (running - before).astype(np.int32)
+        ptr = np.concatenate(ptr_parts)
+        flat = np.concatenate(flat_parts)
         keep = self.columns.live[docs]
         if not keep.all():
             docs, ptr, flat = _select_postings(docs, ptr, flat, np.flatnonzero(keep))
@@ -105,14 +113,14 @@ class Postings:
             self._cache_bytes -= sum(part.nbytes for part in old)
 
     def read(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Decode a whole posting list into doc numbers and weights (deleted docs dropped)."""
+        """A whole posting list as doc numbers and weights (deleted docs dropped), from the segments' postings."""
         doc_parts, weight_parts = [], []
         with self.lock:
-            for segment, offset in self.reader.leaf_readers():
-                if (fieldname, text) not in segment:
-                    continue
-                for ids, weights, _, _ in _blocks(segment.postings(fieldname, text)):
-                    doc_parts.append(ids + offset)
+            for segment, offset, segid in self.leaves:
+                local, weights = self.segments.get(
+                    (segid, "postings", fieldname, text), lambda s=segment: _segment_postings(s, fieldname, text))
+                if len(local):
+                    doc_parts.append(local + offset)
                     weight_parts.append(weights)
         if not doc_parts:
             return np.zeros(0, np.int32), np.zeros(0, np.float32)
@@ -137,27 +145,40 @@ class Postings:
         return (weight * idf * tf * (K1 + 1) / (tf + K1 * norm)).astype(np.float32)
 
     # -- lexicon --------------------------------------------------------------------------
+    def indexed(self, fieldname: str, text: str) -> bool:
+        """Whether any live document has the term: from the posting cache when it holds the term."""
+        with self.lock:
+            cached = self._cache.get((fieldname, text))
+        if cached is not None and len(cached[0]):
+            return True
+        return self.doc_frequency(fieldname, text) > 0
+
     def doc_frequency(self, fieldname: str, text: str) -> int:
         with self.lock:
             return self.reader.doc_frequency(fieldname, text)
 
-    def expand(self, fieldname: str, literal: str, pattern: str | None = None) -> list[str]:
+    def expand(self, fieldname: str, literal: str, pattern: str | None = None, deadline=None) -> list[str]:
         """Terms starting with ``literal`` (and matching the wildcard pattern), the most frequent first; bounded.
 
         Index terms are stems, so a wildcard is also matched against the collection's surface words
-        (``st?rms`` finds "storms" → "storm").
+        (``st?rms`` finds "storms" → "storm"). Matching is linear (``wildcard.Glob``); ``deadline``
+        (an ``evaluate.Deadline``) is asked every ``EXPAND_CHECK`` terms, so expansion stays in the budget.
         """
-        regex = re.compile(_wildcard_regex(pattern)) if pattern else None
+        glob = Glob(pattern) if pattern else None
         candidates = set()
         with self.lock:
             for scanned, term in enumerate(self.reader.expand_prefix(fieldname, literal)):
-                if scanned >= EXPAND_SCAN:
+                if scanned >= EXPAND_SCAN or _late(deadline, scanned):
                     break
                 term = term.decode("utf-8") if isinstance(term, bytes) else term
-                if regex is None or regex.fullmatch(term):
+                if glob is None or glob.matches(term):
                     candidates.add(term)
-            if regex is not None and fieldname in self.avg:
-                candidates.update(stem(w) for w in self._surface_words(literal) if regex.fullmatch(w))
+            if glob is not None and fieldname in self.avg:
+                for checked, word in enumerate(self._surface_words(literal)):
+                    if _late(deadline, checked):
+                        break
+                    if glob.matches(word):
+                        candidates.add(stem(word))
             found = [(self.reader.doc_frequency(fieldname, t), t) for t in candidates]
         found = [item for item in found if item[0]]
         found.sort(key=lambda item: (-item[0], item[1]))
@@ -171,8 +192,35 @@ class Postings:
         return self._surface[low:min(high, low + EXPAND_SCAN)].tolist()
 
 
-def _wildcard_regex(pattern: str) -> str:
-    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+def _segment_postings(segment, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """One segment's postings of a term: segment-local doc ids and term frequencies (deletions not applied)."""
+    if (fieldname, text) not in segment:
+        return _NO_DOCS, np.zeros(0, np.float32)
+    parts = [(ids, weights) for ids, weights, _, _ in _blocks(segment.postings(fieldname, text))]
+    return (np.concatenate([ids for ids, _ in parts]).astype(np.int32),
+            np.concatenate([weights for _, weights in parts]).astype(np.float32))
+
+
+def _segment_positions(segment, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One segment's positions of a term: (local doc ids, offsets [len+1], flat absolute positions)."""
+    if (fieldname, text) not in segment:
+        return _NO_DOCS, np.zeros(1, np.int64), np.zeros(0, np.int32)
+    doc_parts, delta_lists = [], []
+    for ids, _, values, fmt in _blocks(segment.postings(fieldname, text)):
+        doc_parts.append(ids)
+        delta_lists.extend(_position_deltas(values, fmt))
+    docs = np.concatenate(doc_parts).astype(np.int32)
+    lengths = np.fromiter(map(len, delta_lists), dtype=np.int64, count=len(delta_lists))
+    flat = np.fromiter(itertools.chain.from_iterable(delta_lists), dtype=np.int64, count=int(lengths.sum()))
+    ptr = np.zeros(len(docs) + 1, np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    running = np.cumsum(flat)  # deltas → absolute positions, restarting at each posting
+    before = np.repeat(np.concatenate(([0], running))[ptr[:-1]], lengths)
+    return docs, ptr, (running - before).astype(np.int32)
+
+
+def _late(deadline, count: int) -> bool:
+    return deadline is not None and count % EXPAND_CHECK == 0 and deadline.expired()
 
 
 def _select_postings(docs, ptr, flat, picks: np.ndarray):

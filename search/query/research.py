@@ -43,7 +43,7 @@ def without_value(params: SearchParams, facet: str, value: str) -> SearchParams:
     return dataclasses.replace(params, **{facet: values})
 
 
-def entity(engine: SearchEngine, facet: str, value: str, params: SearchParams, label=lambda f, v: v) -> dict:
+def entity(engine: SearchEngine, facet: str, value: str, params: SearchParams) -> dict:
     """One facet value within the current search: total, histogram, co-occurring values, sources, articles."""
     if facet not in FILTER_FACETS:
         raise QueryError(f"no entity pages for '{facet}' (one of {', '.join(FILTER_FACETS)})")
@@ -51,6 +51,7 @@ def entity(engine: SearchEngine, facet: str, value: str, params: SearchParams, l
     own = gen.columns.facets[facet].ids_for([value])
     if not len(own):
         raise UnknownValue(f"no {facet} value '{value[:80]}' in the archive")
+    label = gen.labels.label
     deadline = Deadline(engine.time_budget_s)
     parsed = qparse.parse(params.q)
     run = HitSet(gen, with_value(params, facet, value), parsed, deadline)
@@ -75,9 +76,10 @@ def entity(engine: SearchEngine, facet: str, value: str, params: SearchParams, l
         "label": label(facet, shown),
         "total": n,
         "background": total,
-        "histogram": histogram(cols.date[run.hits]),
+        "histogram": histogram(cols.local[run.hits]),  # by the publisher's day, as the search's
         "cooccurring": cooccurring,
-        "sources": [{"value": str(sources.vocab[i]), "count": int(source_counts[i])}
+        "sources": [{"value": str(sources.vocab[i]), "label": label("source", str(sources.vocab[i])),
+                     "count": int(source_counts[i])}
                     for i in top.tolist() if source_counts[i]],
         "articles": _ranked(run, _entity_boost(gen, shown, deadline), ENTITY_ARTICLES),
         "latest": [run.result(int(d), snippet=False) for d in _ordered(run, "newest", ENTITY_ARTICLES)],
@@ -162,7 +164,7 @@ def attention(engine: SearchEngine, series: list[SearchParams], interval: str | 
     deadline = Deadline(engine.time_budget_s)
     runs = [HitSet(gen, params, qparse.parse(params.q), deadline) for params in series]
     cols = gen.columns
-    out = timeline(cols.date[cols.live], [cols.date[run.hits] for run in runs], check_interval(interval))
+    out = timeline(cols.local[cols.live], [cols.local[run.hits] for run in runs], check_interval(interval))
     for params, run, item in zip(series, runs, out["series"], strict=True):
         item["query"] = params.q
         item["filters"] = _multi([(k, v) for k, v in params.to_query_args() if k != "q"])

@@ -13,19 +13,22 @@ FEW_HITS = 3  # fewer hits than this and even a known word gets a (much more fre
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 
 
-def suggest(q: str, words: list[str], speller: Speller, in_index: Callable[[str], bool], hits: int) -> str | None:
+def suggest(q: str, words: list[str], speller: Callable[[], Speller], in_index: Callable[[str], bool],
+            hits: int) -> str | None:
     """A corrected query when a word is unknown to the collection, or when the query finds almost nothing.
 
     ``words`` are the plain words the parser found in ``q``; ``in_index`` says whether the index
     knows a word's analysed terms (a word can be indexed yet missing from the speller's vocabulary).
+    ``speller`` is asked for only when needed: building it from a generation's vocabulary cost 7 ms
+    of a 19 ms cold query (Reuters ×1), and most queries are indexed words with plenty of hits.
     """
     few = hits < FEW_HITS
     fixes = {}
     for word in dict.fromkeys(w.lower() for w in words if len(w) >= 3):
-        if speller.known(word) or in_index(word):
-            fix = speller.correct(word, min_ratio=50) if few else None
+        if in_index(word) or speller().known(word):
+            fix = speller().correct(word, min_ratio=50) if few else None
         else:
-            fix = speller.correct(word)
+            fix = speller().correct(word)
         if fix:
             fixes[word] = fix
     if not fixes:

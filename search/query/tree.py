@@ -60,13 +60,21 @@ class Everything:
     """The empty query: every article."""
 
 
-Node = Term | Phrase | Prefix | Wildcard | DateRange | And | Or | Not | Everything
+@dataclass(frozen=True)
+class Nothing:
+    """A query whose every word is unsearchable (stop words, single letters, symbols): no article.
+
+    Never the whole archive: "AT&T" or "the who" matching everything would read as a match."""
+
+
+Node = Term | Phrase | Prefix | Wildcard | DateRange | And | Or | Not | Everything | Nothing
 
 
 @dataclass
 class Parsed:
     tree: Node
     words: list[str] = field(default_factory=list)  # the plain words typed, for spelling suggestions
+    ignored: list[str] = field(default_factory=list)  # words and phrases the index cannot match, as typed
 
 
 def positive_terms(tree: Node) -> set[tuple[str, str]]:

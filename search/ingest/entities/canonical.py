@@ -8,6 +8,10 @@ a known person's name or surname counts as that person even when the model
 tagged it ORG or WORK_OF_ART.  Other strings are deduplicated
 case-insensitively and keep the spelling most often written ("Nato" stays
 "Nato").  No model, no I/O.
+
+``canonicalise_text`` is what extraction uses: the same, with the article's
+text at hand for the rules in ``rules`` (gazetteer places, credits, particle
+surnames, run-on spans) before, and short forms folded into long ones after.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from search.ingest.entities.rules import fold_short_forms, refine
 
 PERSON, ORG, PLACE = "people", "orgs", "places"
 LABEL_GROUP = {"PERSON": PERSON, "ORG": ORG, "GPE": PLACE, "LOC": PLACE}
@@ -255,6 +261,14 @@ def canonicalise(ents: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
         tally.setdefault(key, Counter())[(group, display)] += 1
         first.setdefault(key, m.pos)
     return _assemble(tally, first)
+
+
+def canonicalise_text(ents: Iterable[tuple[str, str]], text: str) -> dict[str, list[str]]:
+    """``canonicalise`` with the text-aware rules: spans refined first, short forms folded last."""
+    found = canonicalise(refine(list(ents), text))
+    found[ORG], _ = fold_short_forms(found[ORG])
+    found[PERSON], _ = fold_short_forms(found[PERSON], first_word=True)
+    return found
 
 
 def _assemble(tally: dict[str, Counter], first: dict[str, int]) -> dict[str, list[str]]:

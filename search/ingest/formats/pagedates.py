@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from htmldate import find_date
 
@@ -44,7 +44,6 @@ DATE_ONLY_RE = re.compile(
     r"(?:,?\s+(?:at\s+)?\d{1,2}[:.]\d{2}\s*(?:am|pm)?(?:\s+[a-z]{2,5})?)?$",
     re.I,
 )
-_COPYRIGHT_RE = re.compile(r"(?:©|&copy;|\(c\)|copyright)\s*(?:\d{4}\s*[-–]\s*)?(\d{4})", re.I)
 
 
 _CLOCK_RE = re.compile(r"\b(\d{1,2})[:.](\d{2})\s*([ap]\.?m\.?)?(?:\s*\(?([A-Za-z]{2,5})\)?)?", re.I)
@@ -64,7 +63,7 @@ def _clock(day: datetime, line: str) -> datetime | None:
     if hour > 23 or minute > 59:
         return None
     local = day.replace(hour=hour, minute=minute, second=0, tzinfo=timezone(timedelta(seconds=TZINFOS[zone])))
-    return local.astimezone(UTC)
+    return local  # the stated zone kept: the publisher's day depends on it
 
 
 def _dateline(tree) -> tuple[datetime, bool] | None:
@@ -84,17 +83,22 @@ def _dateline(tree) -> tuple[datetime, bool] | None:
     return None
 
 
-def _htmldate(tree, url: str, page: str) -> datetime | None:
-    """htmldate restricted to page evidence (no free-text trawl, no copyright-year guess)."""
-    found = find_date(copy.deepcopy(tree), extensive_search=False, original_date=True, url=url or None,
+def _htmldate(tree, url: str, page: str, extensive: bool = False) -> datetime | None:
+    """htmldate on the page's evidence; ``extensive`` also reads its free text (htmldate's strongest mode).
+
+    A bare 1 January is a year dressed up as a date (a copyright line, a
+    file name) unless the page spells that day out, so it is dropped.
+    """
+    found = find_date(copy.deepcopy(tree), extensive_search=extensive, original_date=True, url=url or None,
                       min_date="1995-01-01")
     when = parse_date_lenient(found) if found else None
     if when is None:
         return None
-    if (when.month, when.day) == (1, 1) and any(int(y) == when.year for y in _COPYRIGHT_RE.findall(page)):
-        jan1 = re.compile(rf"{when.year}-01-01|\b1(?:st)? Jan|Jan\w*\.? 1\b|01/01/{when.year}", re.I)
+    if (when.month, when.day) == (1, 1):
+        jan1 = re.compile(rf"{when.year}-01-01|\b0?1(?:st)?\.? Jan|Jan\w*\.? 0?1\b|01/01/{when.year}|1\.1\.{when.year}",
+                          re.I)
         if not jan1.search(page):
-            return None  # a copyright year dressed up as a date
+            return None
     return when
 
 
@@ -103,7 +107,8 @@ def page_date(meta: PageMeta, tree, url: str, page: str) -> datetime | None:
 
     Order: metadata timestamps, then a date line that gives a zoned time (if it
     agrees with htmldate's day), then htmldate's day (URL, date elements), then
-    the date line's day.
+    the date line's day, then htmldate's extensive search of the text (it
+    dated pages whose date line is in another language: "24. März 2004").
     """
     if when := _metadata_date(meta, tree):
         return when
@@ -111,4 +116,4 @@ def page_date(meta: PageMeta, tree, url: str, page: str) -> datetime | None:
     line = _dateline(tree)
     if line and line[1] and (day is None or abs(line[0] - day) < timedelta(days=2)):
         return line[0]
-    return day or (line[0] if line else None)
+    return day or (line[0] if line else None) or _htmldate(tree, url, page, extensive=True)

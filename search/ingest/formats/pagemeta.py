@@ -38,6 +38,7 @@ _ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle
                   "opinionnewsarticle", "backgroundnewsarticle", "reviewnewsarticle", "scholarlyarticle",
                   "techarticle", "liveblogposting", "report", "posting", "socialmediaposting"}
 _LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage"}
+_ARTICLE_OG_TYPES = {"article", "news", "newsarticle", "news_article", "blog", "blogpost", "blogposting"}
 
 
 class PageMeta:
@@ -75,7 +76,7 @@ class PageMeta:
     @property
     def is_article(self) -> bool:
         """Does the page's metadata call it an article?"""
-        return bool(self.article_ld) or self.get("og:type").lower() == "article" or bool(
+        return bool(self.article_ld) or self.get("og:type").lower() in _ARTICLE_OG_TYPES or bool(
             self.get("article:published_time"))
 
     @property
