@@ -5,13 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search.index.columns import NO_DATE, _facet
+from search.index.columns import NO_DATE, _facet_from_pairs
 from search.query import cooccur
 from search.query.timeline import timeline
 from search.watch import WatchError, Watches, line
 
 
 # -- co-occurrence --------------------------------------------------------------------------------
+def _facet(pairs: list[tuple[int, str]], size: int):
+    """A facet column from (doc, value) pairs, as the columns module assembles one."""
+    vocab = sorted({v for _, v in pairs})
+    ordered = sorted(pairs)
+    docs = np.array([d for d, _ in ordered], dtype=np.int32)
+    vals = np.array([vocab.index(v) for _, v in ordered], dtype=np.int32)
+    return _facet_from_pairs(np.array(vocab, dtype=str), docs, vals, size)
+
+
 def test_lift_ranks_specific_partners_above_ubiquitous_ones():
     # 20 docs: "usa" in every doc; "iran" in docs 0-5; "iraq" in 0-3 and 10; "kuwait" in 0-2; "oman" only in doc 4
     places = [(d, "usa") for d in range(20)]
