@@ -5,13 +5,11 @@ committed in screenshots/)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import write_jsonl
-from test_browser import CHROMIUM, PHONE, ROOT, args_of, browser, page, shoot, total_on  # noqa: F401 (fixtures)
+from test_browser import CHROMIUM, PHONE, ROOT, args_of, browser, page, serving, shoot, total_on  # noqa: F401 (fixtures)
 from test_research import wire_corpus
 
 from search.build import BuildOptions, rebuild
@@ -34,17 +32,8 @@ def server(tmp_path_factory):
         for i in range(1, 8)])
     home = IndexHome(root / "index")
     rebuild(home, [str(ROOT / "seeds"), str(corpus)], BuildOptions(extract_entities=False, on_reject=lambda r: None))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", str(home.root), "--host", "127.0.0.1", "--port", "0",
-         "--threads", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline()
-        match = re.search(r"Serving on (http://127\.0\.0\.1:\d+)/", line)
-        assert match, f"no URL from newsearch serve: {line!r}"
-        yield match.group(1)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving(home.root) as url:
+        yield url
 
 
 def test_similar_opens_the_cluster(page, server):
