@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# What tests/test_browser.py (and bench/load_wrk.sh) need beyond the project's Python dependencies.
+# What tests/test_browser.py (and bench/load_wrk.sh) need beyond the project's Python dependencies,
+# and tests/test_replicas.py: nginx (the load balancer in front of two replicas) and rsync (the push).
 # The tests drive Debian's chromium at /usr/bin/chromium through the Python 'playwright' package
 # (executable_path=...); playwright's own browser download is never used and does not work here.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q chromium wrk
+apt-get install -y -q chromium wrk nginx rsync
 # playwright is in the project's [test] extra; install it here too when the venv already exists.
 if [ -x .venv/bin/pip ]; then
     .venv/bin/pip install -q 'playwright>=1.45'

@@ -21,11 +21,12 @@ from pathlib import Path
 
 from search import state
 from search.facets import ENTITY_FIELDS
-from search.index import labels, writer
+from search.index import integrity, labels, writer
 from search.index.carry import carried_articles
 from search.index.generations import IndexHome
 from search.ingest import codes
 from search.ingest.boilerplate import RepeatedParagraphs
+from search.ingest.cluster import TaskPool
 from search.ingest.dedupe import dedupe
 from search.ingest.entities.annotate import add_entities
 from search.ingest.prepare import prepare
@@ -65,6 +66,7 @@ class BuildOptions:
     progress: Progress = lambda items, total: items
     status: Callable[[str], None] = lambda message: None  # phase messages, for a terminal
     on_reject: Callable[[str], None] = lambda line: print(line, file=sys.stderr)  # `path:line: reason`, counts
+    pool: TaskPool | None = None  # a Dask cluster (ingest.cluster.connect): reading and the model run there
     prune: bool = False  # update: also remove the articles of source files that no longer exist
 
 
@@ -79,7 +81,7 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
         walk = walk_sources(sources)
         records = _read(walk, None, report, options, old_manifest)
         unread = left_unread(old_manifest, records, walk, sources)
-        carried = carried_articles(live, unread)  # files not read whole keep the articles they had
+        carried = _carry(live, unread, report)  # files not read whole keep the articles they had
         articles, repeated = _collect(records, report, options, RepeatedParagraphs(), home, carried)
         with _new_generation(home) as (number, work):
             options.status(f"indexing {len(articles)} articles …")
@@ -156,7 +158,7 @@ def _read(walk: Walk, manifest: dict | None, report: RunReport, options: BuildOp
     report.rejected.extend(walk.problems)
     paths = walk.files if manifest is None else [p for p in walk.files if state.file_changed(manifest.get(str(p)), p)]
     complete = []
-    for record in read_files(paths, options.progress):
+    for record in read_files(paths, options.progress, options.pool):
         if record.complete:
             complete.append(record)
             continue
@@ -164,6 +166,19 @@ def _read(walk: Walk, manifest: dict | None, report: RunReport, options: BuildOp
             kept = "; its indexed articles are kept" if record.path in indexed else ""
             report.rejected.add(Rejected(item.path, item.line, item.reason + kept))
     return complete
+
+
+def _carry(live: Path | None, unread: list[str], report: RunReport) -> list[Article]:
+    """The live articles of files not read whole; none if the live generation is itself damaged (rebuild cures it)."""
+    try:
+        return carried_articles(live, unread)
+    except Exception as exc:
+        found = integrity.diagnose(live, exc)
+        if found is exc:
+            raise
+        for path in unread:
+            report.rejected.add(Rejected(path, 0, f"not read whole, and its indexed articles are lost: {found}"))
+        return []
 
 
 def _under_sources(manifest: dict, sources: list[str]) -> list[str]:
@@ -215,7 +230,7 @@ def _collect(records: list[FileRecord], report: RunReport, options: BuildOptions
     needing = sum(not set(ENTITY_FIELDS) <= a.given for a in articles)
     if needing and options.extract_entities:
         options.status(f"extracting entities from {needing} articles …")
-    articles = add_entities(articles, home.entity_cache, options.extract_entities)
+    articles = add_entities(articles, home.entity_cache, options.extract_entities, options.pool)
     report.articles = len(articles)
     return articles, repeated
 

@@ -42,7 +42,8 @@ query syntax:
 EXAMPLES = {
     "rebuild": """\
   newsearch rebuild --index /srv/news/index /data/news
-  newsearch rebuild --quiet feeds/ archive-2024.jsonl.gz    # one summary line, as under cron""",
+  newsearch rebuild --quiet feeds/ archive-2024.jsonl.gz    # one summary line, as under cron
+  newsearch rebuild --scheduler tcp://10.0.0.5:8786 /data/news  # read and extract on a Dask cluster""",
     "update": """\
   newsearch update --index /srv/news/index /data/news
   */10 * * * * newsearch update --index /srv/news/index /data/news    # crontab""",
@@ -101,12 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--force", action="store_true", help="swap even if the new generation is far smaller")
     rebuild.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     rebuild.add_argument("--no-entities", action="store_true", help="skip entity extraction (given fields only)")
+    scheduler_help = ("read files and extract entities on a Dask cluster: the scheduler's address "
+                      "(tcp://host:8786), or 'local' for one started on this machine; the index is the same")
+    rebuild.add_argument("--scheduler", metavar="ADDRESS", help=scheduler_help)
     rebuild.add_argument("sources", nargs="+", metavar="SOURCE", help=sources_help)
 
     update = command("update", "add new and changed articles from SOURCE to the live index", exit_codes_text())
     update.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     update.add_argument("--prune", action="store_true",
                         help="also remove the articles of source files under SOURCE that no longer exist")
+    update.add_argument("--scheduler", metavar="ADDRESS", help=scheduler_help)
     update.add_argument("sources", nargs="+", metavar="SOURCE", help=sources_help)
 
     search = command("search", "search the index (same results as the web API)", QUERY_SYNTAX.rstrip())
@@ -128,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default: 8080)")
     serve.add_argument("--workers", type=int, default=None, metavar="N", help="processes (default: one per core)")
     serve.add_argument("--threads", type=int, default=4, metavar="N", help="threads per process (default: 4)")
+    serve.add_argument("--base-url", metavar="URL", default=None,
+                       help="public origin for feed and OpenSearch links, e.g. https://news.example.org "
+                            "(default: $NEWSEARCH_BASE_URL, else the address served on; never the Host header)")
 
     stats = command("stats", "show what the live index holds")
     stats.add_argument("--json", action="store_true", help="print the numbers as JSON")
@@ -181,6 +189,7 @@ def reading_live(home: IndexHome) -> Iterator[None]:
 
 def run_build(args, home: IndexHome) -> int:
     from search import build
+    from search.ingest import cluster
 
     missing = [s for s in args.sources if not Path(s).exists()]
     if missing:
@@ -197,7 +206,11 @@ def run_build(args, home: IndexHome) -> int:
     )
     run = build.rebuild if args.command == "rebuild" else build.update
     try:
-        report = run(home, args.sources, options)
+        with reading_live(home), cluster.connect(args.scheduler) as options.pool:
+            report = run(home, args.sources, options)  # an update over a damaged live generation names it
+    except cluster.ClusterError as exc:
+        print(f"newsearch: {exc}; the live index is untouched", file=sys.stderr)
+        return EXIT_FATAL
     except build.ShrinkRefused as exc:
         print(f"newsearch: {exc}; the live index is untouched", file=sys.stderr)
         return EXIT_SHRINK
@@ -263,4 +276,4 @@ def run_search(args, home: IndexHome) -> int:
 def run_serve(args, home: IndexHome) -> int:
     from search.serve import serve
 
-    return serve(home, args.host, args.port, args.threads, workers=args.workers)
+    return serve(home, args.host, args.port, args.threads, workers=args.workers, base_url=args.base_url)

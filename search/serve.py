@@ -49,14 +49,23 @@ def display_url(host: str, port: int) -> str:
 
 
 def serve(home: IndexHome, host: str, port: int, threads: int, *, workers: int | None = None,
-          seeds: Path | None = None) -> int:
+          seeds: Path | None = None, base_url: str | None = None) -> int:
     """Serve until SIGTERM/Ctrl-C under gunicorn: ``workers`` processes × ``threads`` threads.
 
     Searching is CPU-bound Python, so one process holds one core whatever its
     threads; a worker per core is what lets a 2-core machine answer twice the
     load. Each worker builds its own app (and engine) after the fork, so no
-    open file or lock is shared between processes. Port 0 picks a free port.
+    open file or lock is shared between processes. Port 0 picks a free port. ``base_url`` is the
+    public origin feeds link to (else ``$NEWSEARCH_BASE_URL``, else the bound address).
     """
+    if base_url:
+        from web.urls import check_base_url
+
+        try:
+            base_url = check_base_url(base_url)
+        except ValueError as exc:
+            print(f"newsearch: {exc}", file=sys.stderr)
+            return EXIT_FATAL
     if not ensure_index(home, seeds):
         print(f"newsearch: no index at {home.root} and no seeds/ folder to build one from", file=sys.stderr)
         return EXIT_FATAL
@@ -68,7 +77,7 @@ def serve(home: IndexHome, host: str, port: int, threads: int, *, workers: int |
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers or os.cpu_count() or 1,
-        "worker_class": "gthread",
+        "worker_class": "search.headworker.HeadFirstWorker",  # gthread that survives slow clients (headworker.py)
         "threads": threads,
         "timeout": 60,
         "graceful_timeout": 10,
@@ -77,14 +86,14 @@ def serve(home: IndexHome, host: str, port: int, threads: int, *, workers: int |
         "when_ready": _announce,
         "post_worker_init": lambda worker: warm_up(worker.wsgi),
     }
-    _GunicornApp(lambda: _create_app(home.root), options).run()  # exits the process when gunicorn stops
+    _GunicornApp(lambda: _create_app(home.root, base_url), options).run()  # exits the process when gunicorn stops
     return EXIT_OK
 
 
-def _create_app(root: Path):
+def _create_app(root: Path, base_url: str | None = None):
     from web import create_app
 
-    return create_app(root)
+    return create_app(root, **({"BASE_URL": base_url} if base_url else {}))
 
 
 def _check_bindable(host: str, port: int) -> None:

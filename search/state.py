@@ -24,18 +24,6 @@ if TYPE_CHECKING:
     from search.build import RunReport
 
 
-def refreshed_entries(changed: list[Path], records: list[FileRecord], manifest: dict) -> dict:
-    """Files whose mtime moved but whose bytes did not: refresh their manifest entries only."""
-    reread = {r.path for r in records}
-    out = {}
-    for path in changed:
-        entry = manifest.get(str(path))
-        if str(path) not in reread and entry:
-            stat = path.stat()
-            out[str(path)] = {**entry, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    return out
-
-
 def file_changed(entry: dict | None, path: Path) -> bool:
     if entry is None:
         return True

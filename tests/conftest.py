@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from pathlib import Path
 
 import pytest
+
+# Tests write a file and read it at once; the settle wait (search/ingest/snapshot.py) is for writers racing a
+# cron run, and the tests that race a writer set it themselves.  Child processes inherit this.
+os.environ.setdefault("NEWSEARCH_SETTLE_SECONDS", "0")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -238,6 +238,43 @@ def test_d5_file_rewritten_while_being_read_keeps_its_articles(tmp_path: Path, m
     assert sorted(stored(ix)) == [f"r{i}" for i in range(8)]
 
 
+def test_d5_updates_racing_a_real_writer_never_publish_missing_articles(tmp_path: Path, monkeypatch):
+    """The issue's trial, with a real thread rewriting the file in place (truncate, then write in pieces)."""
+    import threading
+
+    monkeypatch.setenv("NEWSEARCH_SETTLE_SECONDS", "0.5")  # the default, which the rest of the suite turns off
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    versions = ["".join(json.dumps(rec(f"r{i}", f"story {i} version {v} " + "words " * 40)) + "\n"
+                        for i in range(300)).encode() for v in range(2)]
+    (src).mkdir()
+    (src / "f.jsonl").write_bytes(versions[0])
+    assert cli("rebuild", "--no-entities", "--index", str(ix), str(src)) == 0
+    stop = threading.Event()
+
+    def writer():
+        n = 0
+        while not stop.is_set():
+            n += 1
+            data = versions[n % 2]
+            with open(src / "f.jsonl", "r+b") as handle:
+                handle.truncate(0)
+                for start in range(0, len(data), 16384):
+                    handle.write(data[start:start + 16384])
+                    handle.flush()
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        for _ in range(8):
+            assert cli("update", "--quiet", "--index", str(ix), str(src)) in (0, 1)
+            assert len(stored(ix)) == 300
+    finally:
+        stop.set()
+        thread.join()
+    assert cli("update", "--index", str(ix), str(src)) in (0, 1)
+    assert len(stored(ix)) == 300
+
+
 def test_d5_deleted_file_keeps_its_articles_unless_prune(tmp_path: Path, capsys):
     """A deleted file keeps its articles on update; ``update --prune`` removes them (DESIGN.md)."""
     src, ix = tmp_path / "src", tmp_path / "ix"
@@ -442,3 +479,31 @@ def test_hostile_corpus_rebuild_and_update_finish_and_keep_every_good_record(tmp
             for prefix in hostile.reported:
                 assert prefix in done.stderr
     assert hostile.good_ids <= set(stored(ix))
+
+
+def test_rebuild_cures_a_corrupt_live_generation_even_with_an_unreadable_file(tmp_path: Path, monkeypatch, capsys):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    write_jsonl(src / "f.jsonl", _three("one"))
+    write_jsonl(src / "g.jsonl", [rec("g1", "stays")])
+    assert cli("rebuild", "--no-entities", "--index", str(ix), str(src)) == 0
+    for path in IndexHome(ix).require_live().glob("*.toc"):
+        path.write_bytes(b"garbage")
+    FaultyFiles(monkeypatch).block(src / "f.jsonl")
+    capsys.readouterr()
+    assert cli("rebuild", "--force", "--no-entities", "--index", str(ix), str(src)) == 1
+    assert "its indexed articles are lost" in capsys.readouterr().err
+    assert set(stored(ix)) == {"g1"}
+
+
+def test_update_over_a_corrupt_live_generation_names_it_exit_2(tmp_path: Path):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    write_jsonl(src / "f.jsonl", _three("one"))
+    assert cli("rebuild", "--no-entities", "--index", str(ix), str(src)) == 0
+    live = IndexHome(ix).require_live()
+    for path in live.glob("*.toc"):
+        path.write_bytes(b"garbage")
+    rewrite(src / "f.jsonl", _three("two"))
+    done = run("update", "--index", str(ix), str(src))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and f"generation {live.name} is corrupt" in done.stderr
+    assert IndexHome(ix).require_live() == live

@@ -142,3 +142,23 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_an_exception_in_one_reuters_record_costs_only_that_record(monkeypatch):
+    from search.ingest.formats import reuters
+
+    def record(n: int) -> bytes:
+        return (f'<REUTERS NEWID="{n}"><DATE>26-FEB-1987 15:01:01.79</DATE><TEXT><TITLE>T{n}</TITLE>'
+                f"<BODY>Body {n}.</BODY></TEXT></REUTERS>\n").encode()
+
+    real = reuters.parse_record
+
+    def flaky(path, line, attrs, raw, closed=True):
+        if b'"2"' in attrs:
+            raise OverflowError("date value out of range")
+        return real(path, line, attrs, raw, closed)
+
+    monkeypatch.setattr(reuters, "parse_record", flaky)
+    items = list(reuters.read_reuters("r.sgm", record(1) + record(2) + record(3)))
+    assert [type(i).__name__ for i in items] == ["Article", "Rejected", "Article"]
+    assert str(items[1]) == "r.sgm:2: bad record (OverflowError: date value out of range)"

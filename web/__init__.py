@@ -14,6 +14,8 @@ from pathlib import Path
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
+from . import urls
+
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -69,6 +71,7 @@ def create_app(index_root: str | os.PathLike | None = None, *, engine=None, time
     With no ``index_root`` the index is ``$NEWSEARCH_INDEX``, else ``./index`` (as for the
     ``newsearch`` command), so ``flask --app web run`` serves it for development; ``config``
     overrides any setting (``TESTING=True``), as the Flask tutorial's ``test_config`` does.
+    ``BASE_URL`` (default ``$NEWSEARCH_BASE_URL``) is the public origin used in feeds (``web.urls``).
     """
     if index_root is None:
         from search.index.generations import default_root
@@ -83,8 +86,11 @@ def create_app(index_root: str | os.PathLike | None = None, *, engine=None, time
         SEND_FILE_MAX_AGE_DEFAULT=86400,
         MAX_CONTENT_LENGTH=16 * 1024,  # nothing here takes a body
         INDEX_ROOT=str(Path(index_root)),
+        BASE_URL=os.environ.get(urls.BASE_URL_ENV) or None,
     )
     app.config.update(config)
+    if app.config["BASE_URL"]:
+        app.config["BASE_URL"] = urls.check_base_url(app.config["BASE_URL"])
     if engine is None:
         from search.query.engine import SearchEngine
 

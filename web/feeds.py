@@ -16,6 +16,8 @@ from xml.etree import ElementTree as ET
 
 from search.facets import FILTER_FACETS
 
+from .present import safe_external_url
+
 ATOM_NS = "http://www.w3.org/2005/Atom"
 OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -67,8 +69,9 @@ def _atom_entry(feed: ET.Element, result: dict, link: str, fallback_updated: str
     if result.get("date"):
         _sub(entry, "published", result["date"])
     _sub(entry, "link", rel="alternate", type="text/html", href=link)
-    if result.get("url"):
-        _sub(entry, "link", rel="via", href=result["url"])
+    original = safe_external_url(result.get("url"))
+    if original:  # only http(s): a javascript:/data: link would run in a feed reader that shows it
+        _sub(entry, "link", rel="via", href=original)
     if result.get("source"):
         _sub(_sub(entry, "author"), "name", result["source"])
     for topic in result.get("topics") or []:

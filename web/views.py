@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -29,9 +30,10 @@ from werkzeug.exceptions import HTTPException
 
 from search.facets import ENTITY_FIELDS, FACET_NAMES, FACETS
 from search.index.generations import NoIndex
+from search.index.integrity import CorruptGeneration
 from search.query import MAX_PAGE, QueryError, SearchParams
 
-from . import feeds, present, recover
+from . import feeds, present, recover, urls
 
 bp = Blueprint("web", __name__)
 log = logging.getLogger(__name__)
@@ -168,20 +170,28 @@ def search_page():
         "pager": present.build_pager(answer["total"], params.page, params.per_page, links, MAX_PAGE),
         "sorts": present.SORTS,
         "export_cap": EXPORT_CAP,
-        "alternatives": drop_filter_alternatives(params, links) if not answer["total"] else [],
+        "alternatives": drop_filter_alternatives(params, links) if not answer["total"] and not answer.get("partial")
+        else [],
     }
     return render_template("search.html", **context)
 
 
 def drop_filter_alternatives(params: SearchParams, links: present.Links) -> list[dict]:
-    """For an empty result: how many hits each filter would give back if dropped."""
+    """For an empty result: how many hits each filter would give back if dropped.
+
+    Each is a whole search again, so together they get one more search budget, not one each
+    (with six filters a costly query could otherwise hold the page for seven budgets).
+    """
     alternatives = []
+    until = time.monotonic() + getattr(engine(), "time_budget_s", 2.0)
     for chip in present.build_chips(links)[:MAX_DROP_SUGGESTIONS]:
+        if time.monotonic() > until:
+            break
         relaxed = SearchParams.from_mapping(MultiDict(_args_of(chip.href)))
         relaxed = dataclasses.replace(relaxed, page=1, per_page=1)
-        total = engine().search(relaxed)["total"]
-        if total:
-            alternatives.append({"chip": chip, "total": total})
+        answer = engine().search(relaxed)
+        if answer["total"] and not answer.get("partial"):
+            alternatives.append({"chip": chip, "total": answer["total"]})
     return alternatives
 
 
@@ -243,9 +253,9 @@ def search_atom():
     links = present.Links(params.to_query_args())
     title = f"newsearch: {params.q}" if params.q else "newsearch: latest articles"
     body = feeds.atom_feed(
-        answer, title=title, self_url=request.url, feed_id=request.url,
-        html_url=request.host_url.rstrip("/") + links.other("web.search_page", drop_paging=True),
-        article_url=lambda article_id: url_for("web.article_page", article_id=article_id, _external=True),
+        answer, title=title, self_url=urls.this_request(), feed_id=urls.this_request(),
+        html_url=urls.absolute(links.other("web.search_page", drop_paging=True)),
+        article_url=lambda article_id: urls.external_url_for("web.article_page", article_id=article_id),
     )
     return Response(body, mimetype="application/atom+xml")
 
@@ -272,13 +282,12 @@ def search_csv():
 
 @bp.get("/opensearch.xml")
 def opensearch():
-    search_url = url_for("web.search_page", _external=True)
     body = feeds.opensearch_description(
-        html_template=search_url + "?q={searchTerms}",
-        atom_template=url_for("web.search_atom", _external=True) + "?q={searchTerms}",
-        json_template=url_for("web.api_search", _external=True) + "?q={searchTerms}",
-        self_url=url_for("web.opensearch", _external=True),
-        icon_url=url_for("static", filename="favicon.svg", _external=True),
+        html_template=urls.external_url_for("web.search_page") + "?q={searchTerms}",
+        atom_template=urls.external_url_for("web.search_atom") + "?q={searchTerms}",
+        json_template=urls.external_url_for("web.api_search") + "?q={searchTerms}",
+        self_url=urls.external_url_for("web.opensearch"),
+        icon_url=urls.external_url_for("static", filename="favicon.svg"),
     )
     return Response(body, mimetype="application/opensearchdescription+xml")
 
@@ -303,6 +312,12 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(QueryError)
     def _bad_query(exc):
         return error_response(400, str(exc) or "Bad parameters.")
+
+    @app.errorhandler(CorruptGeneration)
+    def _broken(exc):
+        log.error("%s", exc)
+        return error_response(503, f"The live index ({exc.generation.name}) is damaged and cannot be searched; "
+                                   "the operator has to roll back or rebuild it.")
 
     @app.errorhandler(NoIndex)
     def _no_index(exc):

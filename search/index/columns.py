@@ -8,28 +8,29 @@ normalisation are numpy operations over a boolean hit mask.
 Facet values are kept as CSR-like pairs (doc, value id) in doc order — a
 masked ``np.bincount`` counts a whole hit set at once — plus the same pairs
 grouped by value, so a filter on a value is a slice.
+
+The columns are assembled from per-segment parts (``segment_columns``), each
+computed once when its segment is written; a generation made by ``update``
+reads only its new segment (and the few documents it deleted), never the
+whole index. ``columns.npz`` is the assembled result, cached per generation.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from search.facets import FILTER_FACETS
-from search.index import entity_merge, whoosh_internals
-from search.index.writer import open_index
+from search.facets import ENTITY_FIELDS, FILTER_FACETS
+from search.index import entity_merge, segment_columns, whoosh_internals
 
 FILENAME = "columns.npz"
-VERSION = 6  # 5: the publisher's day column; 6: entity facets under the archive alias map
-NO_DATE = np.iinfo(np.int64).min  # sentinel for undated articles
-SPELL_SAMPLE_DOCS = 20_000  # bodies read for the spelling vocabulary (titles are always all read)
-_SPELL_WORD_RE = re.compile(r"[^\W\d_]{3,24}")
+VERSION = 7  # 5: the publisher's day column; 6: entity facets under the archive alias map; 7: from segment parts
+NO_DATE = segment_columns.NO_DATE  # the query stage reads it from here
 
 
 @dataclass
@@ -135,77 +136,156 @@ def load(directory: Path) -> Columns:
 
 
 def compute(directory: Path) -> Columns:
-    """One pass over the stored fields of every document."""
+    """The generation's columns from its segments' parts: only segments without a saved part are read."""
     key = index_key(directory)
-    ix = open_index(directory)
-    with ix.reader() as reader:
-        size = reader.doc_count_all()
-        live = np.zeros(size, dtype=bool)
-        date = np.full(size, NO_DATE, dtype=np.int64)
-        local = np.full(size, NO_DATE, dtype=np.int64)
-        hashes = np.zeros(size, dtype=np.uint64)
-        values: dict[str, list[tuple[int, str]]] = {name: [] for name in FILTER_FACETS}
-        spelling: Counter = Counter()
-        step = max(1, reader.doc_count() // SPELL_SAMPLE_DOCS)
-        for docnum, stored in whoosh_internals.stored_documents(reader):
-            live[docnum] = True
-            if stored.get("date") is not None:
-                date[docnum] = _epoch(stored["date"])
-                local[docnum] = date[docnum] + 60 * int((stored.get("data") or {}).get("utc_offset") or 0)
-            hashes[docnum] = _hash64(stored.get("hash") or stored.get("id") or "")
-            _collect_values(values, docnum, stored.get("data") or {})
-            text = stored.get("title") or ""
-            if docnum % step == 0:
-                text = f"{text} {stored.get('body') or ''}"
-            spelling.update(_SPELL_WORD_RE.findall(text.lower()))
-        title_len = whoosh_internals.field_lengths(reader, "title", size)
-        body_len = whoosh_internals.field_lengths(reader, "body", size)
-    values = _merge_entities(values, date, directory)
-    facets = {name: _facet(pairs, size) for name, pairs in values.items()}
-    words = [w for w, n in spelling.items() if n >= 2]
-    return Columns(key, live, date, local, title_len, body_len, hashes, facets,
-                   np.array(words, dtype=str), np.array([spelling[w] for w in words], dtype=np.int64))
+    ix = whoosh_internals.open_unmapped(directory)
+    parts, deleted_docs, spell_off = [], [], []
+    for segment in whoosh_internals.segments(ix):
+        segment_id = segment.segment_id()
+        part = segment_columns.load_part(directory, segment_id)
+        reader = None
+        if part is None or part.size != segment.doc_count_all():
+            reader = whoosh_internals.segment_reader(ix, segment)
+            part = segment_columns.compute_part(reader, segment_id)
+            with contextlib.suppress(OSError):
+                segment_columns.save_part(part, directory)
+        docs = np.array(sorted(segment.deleted_docs()), dtype=np.int32)
+        gone = _deleted_part(ix, segment, directory, docs, reader)
+        if reader is not None:
+            reader.close()
+        parts.append(part)
+        deleted_docs.append(docs)
+        spell_off.append(gone)
+    with contextlib.suppress(OSError):
+        segment_columns.remove_stale(directory, {p.segment_id for p in parts})
+    columns = assemble(key, parts, deleted_docs, spell_off)
+    columns.facets = _merge_entities(columns, directory)
+    return columns
 
 
-def _merge_entities(values: dict, date: np.ndarray, directory: Path) -> dict:
-    """Facet pairs under the archive's alias map (entity_merge), which is saved beside the columns."""
-    counts = entity_merge.counts_from_pairs(values, entity_merge.years_of(date, NO_DATE))
+def _deleted_part(ix, segment, directory: Path, docs: np.ndarray, reader) -> segment_columns.DeletedPart:
+    """The spelling counts of a segment's deleted docs, reading only those deleted since the saved account."""
+    segment_id = segment.segment_id()
+    known = segment_columns.load_deleted(directory, segment_id) if len(docs) else None
+    if known is not None and np.array_equal(known.docs, docs):
+        return known
+    empty = segment_columns.DeletedPart(np.zeros(0, np.int32), np.zeros(0, str), np.zeros(0, np.int64))
+    if not len(docs):
+        return empty
+    if known is None or not np.isin(known.docs, docs).all():
+        known = empty  # deletions only grow while a segment lives; anything else: count again
+    new = np.setdiff1d(docs, known.docs)
+    own = reader or whoosh_internals.segment_reader(ix, segment)
+    try:
+        words, freq = segment_columns.compute_deleted(own, new)
+    finally:
+        if reader is None:
+            own.close()
+    words, freq = _sum_counts([known.spell_words, words], [known.spell_freq, freq])
+    account = segment_columns.DeletedPart(docs, words, freq)
+    with contextlib.suppress(OSError):
+        segment_columns.save_deleted(account, directory, segment_id)
+    return account
+
+
+def assemble(key: str, parts: list, deleted_docs: list[np.ndarray], spell_off: list) -> Columns:
+    """Concatenate segment parts in doc-number order; deleted docs masked out of every column and count.
+
+    Facet vocabularies are the union of the parts' vocabularies less values no live doc has, so
+    the result equals what one pass over a freshly rebuilt index of the same articles gives.
+    """
+    offsets = np.cumsum([0] + [p.size for p in parts])
+    size = int(offsets[-1])
+    live = np.ones(size, dtype=bool)
+    for start, docs in zip(offsets, deleted_docs, strict=False):
+        live[start + docs.astype(np.int64)] = False
+    doc_columns = {
+        name: np.concatenate([p.docs[name] for p in parts]) if parts else np.zeros(0, dtype)
+        for name, (dtype, _) in segment_columns.DOC_COLUMNS.items()
+    }
+    facets = {name: _assemble_facet(name, parts, offsets, live, size) for name in FILTER_FACETS}
+    words, freq = _sum_counts([p.spell_words for p in parts] + [g.spell_words for g in spell_off],
+                              [p.spell_freq for p in parts] + [-g.spell_freq for g in spell_off])
+    keep = freq >= 2
+    return Columns(key, live, doc_columns["date"], doc_columns["local"], doc_columns["title_len"],
+                   doc_columns["body_len"], doc_columns["hash"], facets, words[keep], freq[keep])
+
+
+def _assemble_facet(name: str, parts: list, offsets: np.ndarray, live: np.ndarray, size: int) -> Facet:
+    vocabs = [p.pairs[name].vocab for p in parts]
+    vocab = np.unique(np.concatenate(vocabs)) if vocabs else np.zeros(0, str)
+    docs, vals = [], []
+    for part, start, local_vocab in zip(parts, offsets, vocabs, strict=False):
+        column = part.pairs[name]
+        to_global = np.searchsorted(vocab, local_vocab).astype(np.int32)
+        docs.append(column.pair_doc.astype(np.int32) + np.int32(start))
+        vals.append(to_global[column.pair_val] if len(column.pair_val) else column.pair_val)
+    pair_doc = np.concatenate(docs) if docs else np.zeros(0, np.int32)
+    pair_val = np.concatenate(vals).astype(np.int32) if vals else np.zeros(0, np.int32)
+    kept = live[pair_doc]
+    pair_doc, pair_val = pair_doc[kept], pair_val[kept]
+    used = np.bincount(pair_val, minlength=len(vocab)) > 0
+    renumber = (np.cumsum(used) - 1).astype(np.int32)
+    return _facet_from_pairs(vocab[used], pair_doc, renumber[pair_val], size)
+
+
+def _merge_entities(columns: Columns, directory: Path) -> dict[str, Facet]:
+    """Facets under the archive's alias map (``entity_merge``), from the live docs' (value, year) counts.
+
+    The counts come from the assembled pairs with numpy (no pass over documents), so an
+    update recomputes the map for the whole archive at the cost of a bincount; the map and its
+    counts are saved beside the columns (``aliases.json``).
+    """
+    years = columns.date.astype("datetime64[s]").astype("datetime64[Y]").astype(np.int64) + 1970
+    years = np.where(columns.date == NO_DATE, -1, years)
+    counts = {}
+    for name in ENTITY_FIELDS:
+        facet = columns.facets[name]
+        keys, n = np.unique(facet.pair_val.astype(np.int64) * 100_000 + years[facet.pair_doc] + 1,
+                            return_counts=True)
+        values, periods = facet.vocab[keys // 100_000].tolist(), (keys % 100_000 - 1).tolist()
+        counts[name] = Counter({(v, None if p < 0 else str(p)): int(c)
+                                for v, p, c in zip(values, periods, n.tolist(), strict=True)})
     maps = entity_merge.alias_maps(counts)
     with contextlib.suppress(OSError):
         entity_merge.save(maps, directory, counts)
-    return entity_merge.remap_pairs(values, maps)
+    return _remap_facets(columns.facets, maps, columns.size) if maps else columns.facets
 
 
-def _epoch(value) -> int:
-    """Naive datetimes in the index mean UTC."""
-    return int((np.datetime64(value, "s") - np.datetime64(0, "s")).astype(np.int64))
+def _remap_facets(facets: dict[str, Facet], maps: dict, size: int) -> dict[str, Facet]:
+    """Facet pairs renamed and moved between facets by the alias map; one pair per doc and value."""
+    pieces: dict[str, list] = {name: [] for name in facets}  # target facet -> [(names per source id, docs, ids)]
+    for name, facet in facets.items():
+        facet_map = maps.get(name, {})
+        targets = [facet_map.get(v, (name, v)) for v in facet.vocab.tolist()]
+        for target in {t for t, _ in targets} | {name}:
+            names = np.array([v if t == target and v is not None else "" for t, v in targets], dtype=str)
+            valid = np.array([t == target and v is not None for t, v in targets], dtype=bool)
+            keep = valid[facet.pair_val] if len(facet.pair_val) else np.zeros(0, bool)
+            pieces.setdefault(target, []).append((names, valid, facet.pair_doc[keep], facet.pair_val[keep]))
+    out = {}
+    for target, parts in pieces.items():
+        used = [names[valid] for names, valid, _, _ in parts]
+        vocab = np.unique(np.concatenate(used)) if used else np.zeros(0, str)
+        docs, vals = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for names, _, pair_doc, pair_val in parts:
+            docs.append(pair_doc.astype(np.int64))
+            vals.append(np.searchsorted(vocab, names)[pair_val] if len(pair_val) else np.zeros(0, np.int64))
+        key = np.unique(np.concatenate(docs) * max(1, len(vocab)) + np.concatenate(vals))
+        pair_doc, pair_val = key // max(1, len(vocab)), key % max(1, len(vocab))
+        out[target] = _facet_from_pairs(vocab, pair_doc.astype(np.int32), pair_val.astype(np.int32), size)
+    return out
 
 
-def _hash64(text: str) -> int:
-    try:
-        return int(text[:16], 16)
-    except ValueError:
-        import hashlib
-
-        return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
-
-
-def _collect_values(values: dict, docnum: int, data: dict) -> None:
-    for name in FILTER_FACETS:
-        raw = data.get(name)
-        items = [raw] if isinstance(raw, str) else (raw or [])
-        for value in dict.fromkeys(v for v in items if v):
-            values[name].append((docnum, value))
-
-
-def _facet(pairs: list[tuple[int, str]], size: int) -> Facet:
-    vocab = sorted({value for _, value in pairs})
-    ids = {value: i for i, value in enumerate(vocab)}
-    pair_doc = np.fromiter((d for d, _ in pairs), dtype=np.int32, count=len(pairs))
-    pair_val = np.fromiter((ids[v] for _, v in pairs), dtype=np.int32, count=len(pairs))
-    order = np.argsort(pair_doc, kind="stable")
-    pair_doc, pair_val = pair_doc[order], pair_val[order]
-    return _facet_from_pairs(np.array(vocab, dtype=str), pair_doc, pair_val, size)
+def _sum_counts(words: list[np.ndarray], freqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Add word counts given as (sorted words, counts) arrays; words whose total is 0 are dropped."""
+    if not words:
+        return np.zeros(0, str), np.zeros(0, np.int64)
+    unique, inverse = np.unique(np.concatenate(words), return_inverse=True)
+    totals = np.bincount(inverse, weights=np.concatenate(freqs).astype(np.float64), minlength=len(unique))
+    totals = np.rint(totals).astype(np.int64)
+    present = totals > 0
+    return unique[present], totals[present]
 
 
 def _facet_from_pairs(vocab: np.ndarray, pair_doc: np.ndarray, pair_val: np.ndarray, size: int) -> Facet:

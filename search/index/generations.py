@@ -150,6 +150,14 @@ class IndexHome:
         self._point_current_to(target)
         return target
 
+    def make_live(self, number: int) -> Path:
+        """Point ``current`` at a complete generation already on disk (a replica receiving one it has)."""
+        target = self.generations / generation_name(number)
+        if not target.is_dir():
+            raise NoIndex(f"no generation {number} at {self.generations}")
+        self._point_current_to(target)
+        return target
+
     def prune(self, keep: int = KEEP_GENERATIONS) -> None:
         """Delete old generations, never the live one."""
         live = self.live()

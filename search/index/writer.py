@@ -15,7 +15,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from search.index import whoosh_internals
+from search.index import segment_columns, whoosh_internals
 from search.index.schema import NAME_FIELDS, SEPARATOR, build_schema
 from search.model import Article
 
@@ -54,7 +54,8 @@ def create(directory: Path):
 
 
 def open_index(directory: Path):
-    return whoosh_index.open_dir(str(directory))
+    """Opened unmapped: each reader open then costs nothing per segment (``whoosh_internals.open_unmapped``)."""
+    return whoosh_internals.open_unmapped(directory)
 
 
 def write_all(directory: Path, articles: Sequence[Article], procs: int | None = None) -> None:
@@ -82,7 +83,19 @@ def _write_segment(worker: int, procs: int):
     directory, articles = _SHARED["job"]
     writer = whoosh_internals.worker_segment_writer(directory, worker, limitmb=WRITER_LIMIT_MB, codec=codec())
     _add_all(writer, articles[worker::procs])
-    return whoosh_internals.finish_worker_segment(writer)
+    segment = whoosh_internals.finish_worker_segment(writer)
+    _save_column_part(directory, segment)
+    return segment
+
+
+def _save_column_part(directory: Path, segment) -> None:
+    """A worker computes its own segment's column part, so a rebuild reads its segments in parallel."""
+    ix = whoosh_internals.open_unmapped(directory)
+    reader = whoosh_internals.segment_reader(ix, segment)
+    try:
+        segment_columns.save_part(segment_columns.compute_part(reader, segment.segment_id()), directory)
+    finally:
+        reader.close()
 
 
 def _write_segments_in_parallel(directory: Path, articles: Sequence[Article], procs: int) -> list:
@@ -100,11 +113,21 @@ def link_copy(source: Path, target: Path) -> None:
     whoosh_internals.hardlink_files(source, target)
 
 
-def apply_changes(directory: Path, gone_paths: Iterable[str], articles: Iterable[Article]) -> None:
-    """Remove the articles of changed files, then add or replace (by id) the new ones."""
+def apply_changes(directory: Path, gone_paths: Iterable[str], articles: Sequence[Article]) -> None:
+    """Remove the articles of changed files and the old copies of re-added ids, then add the new ones.
+
+    One reader finds every document to delete (``update_document`` would open a
+    reader per article), opened unmapped so it costs nothing per segment
+    (``whoosh_internals.open_unmapped``).
+    """
     ix = open_index(directory)
     with ix.writer(limitmb=WRITER_LIMIT_MB, codec=codec()) as writer:
-        for path in gone_paths:
-            writer.delete_by_term("path", path)
-        for article in articles:
-            writer.update_document(**to_document(article))
+        with writer.searcher() as searcher:
+            doomed = set()
+            for path in gone_paths:
+                doomed.update(searcher.document_numbers(path=path))
+            for article in articles:
+                doomed.update(searcher.document_numbers(id=article.id))
+        for docnum in sorted(doomed):
+            writer.delete_document(docnum)
+        _add_all(writer, articles)

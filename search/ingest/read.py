@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.ingest import snapshot
+from search.ingest.cluster import TaskPool
 from search.ingest.decode import head_text, skip_prolog, transcode_bom
 from search.ingest.formats.jsonfeed import looks_like_jsonfeed, read_jsonfeed
 from search.ingest.formats.jsonl import looks_like_jsonl, read_jsonl
@@ -171,8 +172,12 @@ def read_one(path: Path) -> FileRecord:
             articles.append(item)
     return FileRecord(shown, shot.size, shot.mtime_ns, shot.digest, [*tally.listed, *articles],
                       more_rejected=tally.more)
-def read_files(paths: list[Path], progress: Progress = lambda items, total: items) -> Iterator[FileRecord]:
-    """Parse files on all cores; results come back in input order."""
+def read_files(paths: list[Path], progress: Progress = lambda items, total: items,
+               pool: TaskPool | None = None) -> Iterator[FileRecord]:
+    """Parse files on all cores, or as tasks of a cluster's ``pool``; results come back in input order."""
+    if pool is not None:
+        yield from progress(pool.map(read_one, paths), len(paths))
+        return
     if len(paths) < 4:
         yield from progress(map(read_one, paths), len(paths))
         return

@@ -8,6 +8,12 @@ the digest is of exactly those bytes, and the file is ``fstat``-ed again after
 reading: if its size or mtime moved, or fewer bytes came than it claimed, the
 read is ``Unstable`` and the caller keeps what it had.
 
+A consistent read can still be a prefix: a writer rewriting the file in place may simply
+be between two writes.  So a file modified less than ``settle_seconds()`` ago is watched
+that long after reading (through the same descriptor); if it moved, it is ``Unstable``.
+A writer that pauses longer than that still wins: write-to-temp-then-rename is the safe
+way to drop files into a source folder.
+
 Gzip is inflated while streaming with two limits: an absolute one on the
 decompressed size, and a ratio one — deflate cannot exceed ~1032:1, real news
 text compresses 3–10:1, so past BOMB_CHECK_BYTES of output a ratio above
@@ -20,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import time
 import zlib
 from dataclasses import dataclass
 
@@ -28,6 +35,7 @@ BOMB_CHECK_BYTES = 16 * 1024 * 1024  # decompressed bytes before the ratio is ju
 BOMB_RATIO = 200
 CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
+SETTLE_SECONDS = 0.5  # a file younger than this is watched this long after reading ($NEWSEARCH_SETTLE_SECONDS)
 
 
 class FileError(Exception):
@@ -57,14 +65,34 @@ def take(path: str | os.PathLike) -> Snapshot:
         if before.st_size > MAX_FILE_BYTES:
             raise FileError(f"file larger than {MAX_FILE_BYTES:,} bytes")
         raw = _read_all(fd)
-        after = os.fstat(fd)
+        if len(raw) != before.st_size or _moved(fd, before) or _moved_while_settling(fd, before):
+            raise Unstable("changed while being read; read again next run")
     finally:
         os.close(fd)
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(raw) != before.st_size:
-        raise Unstable("changed while being read; its indexed articles are kept until it settles")
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
     data, warning = gunzip(raw) if raw.startswith(GZIP_MAGIC) else (raw, None)
     return Snapshot(data, before.st_size, before.st_mtime_ns, digest, warning)
+
+
+def settle_seconds() -> float:
+    try:
+        return max(0.0, float(os.environ.get("NEWSEARCH_SETTLE_SECONDS", SETTLE_SECONDS)))
+    except ValueError:
+        return SETTLE_SECONDS
+
+
+def _moved(fd: int, before: os.stat_result) -> bool:
+    after = os.fstat(fd)
+    return (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
+
+
+def _moved_while_settling(fd: int, before: os.stat_result) -> bool:
+    settle = settle_seconds()
+    age = time.time() - before.st_mtime_ns / 1e9
+    if age >= settle:
+        return False
+    time.sleep(min(settle, settle - age))
+    return _moved(fd, before)
 
 
 def _read_all(fd: int) -> bytes:

@@ -85,9 +85,10 @@ class SearchAnswer(TypedDict):
 
 
 class Health(TypedDict):
-    status: Literal["ok", "no index"]
+    status: Literal["ok", "no index", "broken"]
     documents: int
     generation: int | None
+    broken: NotRequired[str]  # the name of the live generation that cannot be opened (g000007)
     error: NotRequired[str]
 
 

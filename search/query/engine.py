@@ -28,6 +28,7 @@ from search.index import entity_merge
 from search.index import labels as labels_mod
 from search.index.columns import NO_DATE
 from search.index.generations import IndexHome, NoIndex
+from search.index.integrity import CorruptGeneration
 from search.index.schema import TEXT_FIELDS
 from search.query import parse as qparse
 from search.query.answer import ArticlePage, FacetCount, Health, Result, SearchAnswer, describe, filters_echo
@@ -48,6 +49,7 @@ from search.query.tree import Nothing, positive_terms
 __all__ = ["SearchEngine"]
 
 RETIRE_AFTER_S = 120.0  # a replaced generation stays open this long for queries in flight
+BROKEN_RETRY_S = 5.0  # a generation that failed to open is tried again after this (a full disk may clear)
 
 
 # -- one generation -------------------------------------------------------------------------------
@@ -116,6 +118,7 @@ class SearchEngine:
         self.time_budget_s = time_budget_s
         self._gen: Generation | None = None
         self._retired: list[tuple[float, Generation]] = []
+        self._broken: tuple[str, float, CorruptGeneration] | None = None  # link that failed to open, when, why
         self._lock = threading.Lock()
         self.segments = SegmentCache()  # outlives generations: keyed by immutable segment
 
@@ -133,8 +136,17 @@ class SearchEngine:
                 path = (self.home.root / link).resolve()
                 if not path.is_dir():
                     raise NoIndex(f"the live generation {path} is missing")
+                broken = self._broken
+                if broken is not None and broken[0] == link and time.monotonic() - broken[1] < BROKEN_RETRY_S:
+                    raise broken[2]  # failed moments ago: don't reread damaged files on every request
+                try:
+                    opened = Generation(path, link, self.segments)
+                except Exception as exc:  # whatever Whoosh, pickle, zipfile or numpy raise on damaged files
+                    self._broken = (link, time.monotonic(), CorruptGeneration(path, exc))
+                    raise self._broken[2] from exc
+                self._broken = None
                 self._retire(self._gen)
-                self._gen = Generation(path, link, self.segments)
+                self._gen = opened
             return self._gen
 
     def _retire(self, old: Generation | None) -> None:
@@ -233,6 +245,9 @@ class SearchEngine:
     def health(self) -> Health:
         try:
             gen = self.generation()
+        except CorruptGeneration as exc:
+            return {"status": "broken", "documents": 0, "generation": IndexHome.number_of(exc.generation),
+                    "broken": exc.generation.name, "error": str(exc)}
         except NoIndex as exc:
             return {"status": "no index", "documents": 0, "generation": None, "error": str(exc)}
         return {"status": "ok", "documents": gen.documents, "generation": gen.number}

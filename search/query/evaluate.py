@@ -7,7 +7,6 @@ candidate docs from their positions. Term postings come from ``postings.Postings
 
 from __future__ import annotations
 
-import re
 import time
 from typing import assert_never
 
@@ -16,6 +15,7 @@ import numpy as np
 from search.index.columns import NO_DATE
 from search.query.postings import Postings
 from search.query.tree import And, DateRange, Everything, Node, Not, Nothing, Or, Phrase, Prefix, Term, Wildcard
+from search.query.wildcard import literal_prefix
 
 # A node's result: which documents match, and their scores (None: matching adds nothing to the score).
 Matched = tuple[np.ndarray, np.ndarray | None]
@@ -74,8 +74,7 @@ class Evaluator:
             case Prefix():
                 return self._expanded(node.field, node.text, None)
             case Wildcard():
-                literal = re.split(r"[*?]", node.pattern, maxsplit=1)[0]
-                return self._expanded(node.field, literal, node.pattern)
+                return self._expanded(node.field, literal_prefix(node.pattern), node.pattern)
             case DateRange():
                 return date_mask(self.columns.local, node.start, node.end), None
             case And():
@@ -121,7 +120,7 @@ class Evaluator:
 
     def _expanded(self, fieldname: str, literal: str, pattern: str | None) -> Matched:
         """Union of the expansion terms; each doc scores by its best expansion (no reward for variety)."""
-        terms = self.postings.expand(fieldname, literal, pattern)
+        terms = self.postings.expand(fieldname, literal, pattern, self.deadline)
         self.expansions[(fieldname, pattern or literal + "*")] = terms
         mask = np.zeros(self.size, bool)
         score = np.zeros(self.size, np.float32)

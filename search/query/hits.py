@@ -33,6 +33,7 @@ class HitSet:
         self.cols = gen.columns
         self.params = params
         self.parsed = parsed
+        self.deadline = deadline
         evaluator = Evaluator(gen.postings, deadline)
         self.text_mask, self.score = evaluator.run(parsed.tree)
         self.expansions = evaluator.expansions
@@ -125,7 +126,7 @@ class HitSet:
         out: Result = {**describe(stored), "score": round(float(self.score[docnum]), 3)}
         if snippet:
             text = stored.get("body") or stored.get("title") or ""
-            out["snippet"] = self.highlighter().snippet(text)
+            out["snippet"] = self.highlighter().snippet(text, mark=not self.deadline.expired())
         return out
 
     def highlighter(self) -> Highlighter:

@@ -11,11 +11,13 @@ bounded here (term count, prefix length) before any index work starts.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from search.index.schema import QUERY_FIELDS, TEXT_FIELDS, entity_analyzer, news_analyzer
+from search.query import wildcard
 from search.query.dates import parse_date_value
 from search.query.errors import QueryError
 from search.query.tree import And, Everything, Node, Not, Nothing, Or, Parsed, Phrase, Prefix, Term, Wildcard
@@ -23,6 +25,7 @@ from search.query.tree import And, Everything, Node, Not, Nothing, Or, Parsed, P
 MAX_QUERY_CHARS = 500
 MAX_CLAUSES = 40
 MIN_PREFIX = 2
+MAX_DEPTH = 20  # nested groups and NOTs; 400 nested '(' used to raise RecursionError (a 500 on every route)
 FIELD_ALIASES = {
     **{name: name for name in (*QUERY_FIELDS, "date")},
     "headline": "title", "text": "body", "person": "people", "org": "orgs", "organisation": "orgs",
@@ -90,10 +93,9 @@ def _word_tokens(text: str) -> list[_Tok]:
         return [_Tok("or")]
     if text == "NOT":
         return [_Tok("not")]
-    if text.startswith("-") and len(text) > 1:
-        return [_Tok("not"), *_word_tokens(text[1:])]
-    if text.startswith("+") and len(text) > 1:
-        return _word_tokens(text[1:])
+    if text.startswith(("-", "+")) and len(text) > 1:  # -x negates, +x is x; a run of signs in one pass
+        signs = min(len(text) - len(text.lstrip("+-")), len(text) - 1)
+        return [*(_Tok("not") for sign in text[:signs] if sign == "-"), *_word_tokens(text[signs:])]
     if text in ("-", "+"):  # a lone dash is punctuation ("Paris - Berlin"); a leading one prefixes a group
         return [_Tok("dash")] if text == "-" else []
     match = _FIELD_RE.match(text)
@@ -131,6 +133,18 @@ class _Parser:
         self.words: list[str] = []
         self.ignored: list[str] = []  # typed words and phrases that analyse to nothing
         self.clauses = 0
+        self.depth = 0
+
+    @contextlib.contextmanager
+    def nested(self) -> Iterator[None]:
+        """One level deeper into ( ) or NOT; the parser and every tree walk recurse per level."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QueryError(f"query nested too deeply: at most {MAX_DEPTH} levels of ( ) and NOT")
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     def peek(self) -> _Tok | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -182,7 +196,8 @@ class _Parser:
             nxt = self.peek()
             if nxt is None or nxt.kind in ("close", "or", "and"):
                 raise QueryError("NOT (or -) needs a word or phrase after it")
-            inner = self.unary(fieldname)
+            with self.nested():
+                inner = self.unary(fieldname)
             return Not(inner) if inner is not None else None
         if tok.kind == "field":
             return self.primary(self.take(), tok.field)
@@ -192,7 +207,8 @@ class _Parser:
         if tok.kind == "open":
             if self.peek() is None:
                 raise QueryError("missing ')' to close a '('")
-            inner = self.or_expr(fieldname)
+            with self.nested():
+                inner = self.or_expr(fieldname)
             closing = self.peek()
             if closing is None or closing.kind != "close":
                 raise QueryError("missing ')' to close a '('")
@@ -232,8 +248,8 @@ class _Parser:
         return _combine(Or, nodes) if nodes else None
 
     def wildcard(self, text: str, fieldname: str | None) -> Node | None:
-        pattern = text.lower().strip(".,;:!")
-        literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
+        pattern = wildcard.normalise(text.lower().strip(".,;:!"))
+        literal = wildcard.literal_prefix(pattern)
         if len(literal) < MIN_PREFIX:
             raise QueryError(f"'{text}': put at least {MIN_PREFIX} letters before * or ?")
         fields = (fieldname,) if fieldname else TEXT_FIELDS

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import threading
 from collections import OrderedDict
 
@@ -26,12 +25,14 @@ from search.index.whoosh_internals import blocks as _blocks
 from search.index.whoosh_internals import position_deltas as _position_deltas
 from search.index.whoosh_internals import segment_id
 from search.query.segcache import SegmentCache
+from search.query.wildcard import Glob
 
 K1, B = 1.2, 0.75
 ENTITY_WEIGHT = 0.8
 EXPAND_LIMIT = 64  # terms a prefix/wildcard may expand to (the most frequent are kept)
 EXPAND_SCAN = 5000  # lexicon entries a prefix/wildcard may look at
 CACHE_BYTES = 128 * 1024 * 1024  # per generation; the raw postings behind it are in the engine's SegmentCache
+EXPAND_CHECK = 256  # terms matched between two looks at the deadline
 _NO_DOCS = np.zeros(0, np.int32)
 
 class Postings:
@@ -156,23 +157,28 @@ class Postings:
         with self.lock:
             return self.reader.doc_frequency(fieldname, text)
 
-    def expand(self, fieldname: str, literal: str, pattern: str | None = None) -> list[str]:
+    def expand(self, fieldname: str, literal: str, pattern: str | None = None, deadline=None) -> list[str]:
         """Terms starting with ``literal`` (and matching the wildcard pattern), the most frequent first; bounded.
 
         Index terms are stems, so a wildcard is also matched against the collection's surface words
-        (``st?rms`` finds "storms" → "storm").
+        (``st?rms`` finds "storms" → "storm"). Matching is linear (``wildcard.Glob``); ``deadline``
+        (an ``evaluate.Deadline``) is asked every ``EXPAND_CHECK`` terms, so expansion stays in the budget.
         """
-        regex = re.compile(_wildcard_regex(pattern)) if pattern else None
+        glob = Glob(pattern) if pattern else None
         candidates = set()
         with self.lock:
             for scanned, term in enumerate(self.reader.expand_prefix(fieldname, literal)):
-                if scanned >= EXPAND_SCAN:
+                if scanned >= EXPAND_SCAN or _late(deadline, scanned):
                     break
                 term = term.decode("utf-8") if isinstance(term, bytes) else term
-                if regex is None or regex.fullmatch(term):
+                if glob is None or glob.matches(term):
                     candidates.add(term)
-            if regex is not None and fieldname in self.avg:
-                candidates.update(stem(w) for w in self._surface_words(literal) if regex.fullmatch(w))
+            if glob is not None and fieldname in self.avg:
+                for checked, word in enumerate(self._surface_words(literal)):
+                    if _late(deadline, checked):
+                        break
+                    if glob.matches(word):
+                        candidates.add(stem(word))
             found = [(self.reader.doc_frequency(fieldname, t), t) for t in candidates]
         found = [item for item in found if item[0]]
         found.sort(key=lambda item: (-item[0], item[1]))
@@ -213,8 +219,8 @@ def _segment_positions(segment, fieldname: str, text: str) -> tuple[np.ndarray, 
     return docs, ptr, (running - before).astype(np.int32)
 
 
-def _wildcard_regex(pattern: str) -> str:
-    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+def _late(deadline, count: int) -> bool:
+    return deadline is not None and count % EXPAND_CHECK == 0 and deadline.expired()
 
 
 def _select_postings(docs, ptr, flat, picks: np.ndarray):

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 from search.facets import ENTITY_FIELDS
+from search.ingest.cluster import TaskPool
 from search.ingest.entities.extract import EntityExtractor
 from search.model import Article
 
@@ -15,12 +16,13 @@ def entity_text(article: Article) -> str:
     return "\n\n".join([article.title, article.body, *article.captions])
 
 
-def add_entities(articles: list[Article], cache_path: Path, with_extraction: bool = True) -> list[Article]:
-    """Fill entity fields the format did not give, from the text (cached by content hash)."""
+def add_entities(articles: list[Article], cache_path: Path, with_extraction: bool = True,
+                 pool: TaskPool | None = None) -> list[Article]:
+    """Fill entity fields the format did not give, from the text (cached by content hash; model runs on ``pool``)."""
     todo = [i for i, a in enumerate(articles) if not set(ENTITY_FIELDS) <= a.given]
     if not todo or not with_extraction:
         return articles
-    extractor = EntityExtractor(cache_path=cache_path)
+    extractor = EntityExtractor(cache_path=cache_path, pool=pool)
     try:
         texts = (entity_text(articles[i]) for i in todo)
         items = ((hashlib.blake2b(t.encode(), digest_size=16).hexdigest(), t) for t in texts)

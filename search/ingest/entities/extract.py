@@ -24,6 +24,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from importlib import metadata
 
+from search.ingest.cluster import TaskPool
 from search.ingest.entities.cache import SpanCache
 from search.ingest.entities.canonical import NUMERIC_LABELS, canonicalise, canonicalise_text
 
@@ -33,6 +34,7 @@ MAX_CHARS = 20_000  # text fed to the model per article: bounds cost of giant pa
 CHUNK = 1000  # items read, looked up and extracted together
 PARALLEL_MIN = 32  # fewer misses than this in a chunk: one process (fork is not free)
 BATCH_SIZE = 32  # measured: larger batches starve one worker at chunk ends
+CLUSTER_BATCH = 128  # texts per cluster task: enough to amortise a task (~2 s of model time), small to spread
 CACHE_FORMAT = "raw1"  # bump if the stored JSON layout changes
 
 
@@ -122,11 +124,24 @@ def _single_blas_thread() -> Iterator[None]:
 # --------------------------------------------------------------------------- extractor
 
 
+def model_spans(texts: list[str], processes: int = 1) -> list[list[tuple[str, str]]] | None:
+    """Raw (text, label) spans per text from the model, or None when it is unavailable (also a cluster task)."""
+    nlp = _load_model(MODEL_NAME)
+    if nlp is None:
+        return None
+    n_process = processes if len(texts) >= PARALLEL_MIN else 1
+    with _single_blas_thread():
+        docs = nlp.pipe((clip(t) for t in texts), n_process=n_process, batch_size=BATCH_SIZE)
+        return [[(e.text, e.label_) for e in doc.ents if e.label_ not in NUMERIC_LABELS] for doc in docs]
+
+
 class EntityExtractor:
     """Extract canonical entities for many articles, reusing cached model output."""
 
-    def __init__(self, cache_path: str | os.PathLike | None = None, processes: int = 2):
+    def __init__(self, cache_path: str | os.PathLike | None = None, processes: int = 2,
+                 pool: TaskPool | None = None):
         self.processes = max(1, processes)
+        self.pool = pool  # a cluster: the model runs there, in batches; the cache stays here
         self.tag = model_tag()
         self.stats = {"cache_hits": 0, "extracted": 0, "fallback": 0}
         self._cache = self._open_cache(cache_path) if cache_path is not None and self.tag else None
@@ -175,13 +190,11 @@ class EntityExtractor:
 
         Forks ``processes`` workers only for enough texts to repay the start-up.
         """
-        nlp = _load_model(MODEL_NAME)
-        if nlp is None:
-            return None
-        n_process = self.processes if len(texts) >= PARALLEL_MIN else 1
-        with _single_blas_thread():
-            docs = nlp.pipe((clip(t) for t in texts), n_process=n_process, batch_size=BATCH_SIZE)
-            return [[(e.text, e.label_) for e in doc.ents if e.label_ not in NUMERIC_LABELS] for doc in docs]
+        if self.pool is not None:
+            batches = [texts[i:i + CLUSTER_BATCH] for i in range(0, len(texts), CLUSTER_BATCH)]
+            found = list(self.pool.map(model_spans, batches))
+            return None if any(f is None for f in found) else [spans for batch in found for spans in batch]
+        return model_spans(texts, self.processes)
 
     def close(self) -> None:
         if self._cache:

@@ -39,7 +39,11 @@ def read_reuters(path: str, data: bytes) -> Iterator[Article | Rejected]:
     for match in _RECORD_RE.finditer(data):
         line += data.count(b"\n", last, match.start())
         last = match.start()
-        yield parse_record(path, line, match.group(1), match.group(2), closed=match.group(0).endswith(b"</REUTERS>"))
+        try:
+            yield parse_record(path, line, match.group(1), match.group(2),
+                               closed=match.group(0).endswith(b"</REUTERS>"))
+        except Exception as exc:  # one odd record must not lose the records after it
+            yield Rejected(path, line, f"bad record ({type(exc).__name__}: {exc})")
 
 
 def parse_record(path: str, line: int, attrs: bytes, raw: bytes, closed: bool = True) -> Article | Rejected:

@@ -1,0 +1,157 @@
+"""``update`` computes only what changed, and answers exactly as a full rebuild of the same folder does.
+
+A differential test: home A is rebuilt once and then updated through a series
+of added and changed files (enough small segments that Whoosh merges some);
+home B is one rebuild of the final folder. Their columns (per article id),
+spelling vocabularies and answers to a set of queries must be identical.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+from conftest import write_jsonl
+
+from search.build import BuildOptions, rebuild, update
+from search.facets import FILTER_FACETS
+from search.index import columns, segment_columns, whoosh_internals
+from search.index.generations import IndexHome
+from search.query.engine import SearchEngine
+from search.query.params import SearchParams
+
+WORDS = ["oil", "wheat", "harbour", "bank", "rates", "council", "bridge", "storm", "grain", "export", "shares",
+         "merger", "dollar", "yen", "tax", "budget", "strike", "vote", "minister", "treaty", "election", "coffee",
+         "gold", "copper", "railway", "airline"]
+PEOPLE, ORGS, PLACES = ["Anna Berg", "Olaf Scholz", "Li Wei"], ["OPEC", "NATO", "Grain Board"], ["Kiel", "Oslo", "Lima"]
+QUERIES = [{}, {"q": "oil"}, {"q": "wheat OR gold"}, {"q": "bank rates"}, {"q": '"grain export"'},
+           {"q": "harbor"}, {"q": "storm", "places": ["Kiel"]}, {"q": "vote", "from": "2024-03", "to": "2024-06"},
+           {"people": ["Li Wei"], "topics": ["t1"]}, {"q": "-tax", "orgs": ["NATO", "OPEC"]}]
+
+
+def records(rng: random.Random, file_no: int, version: int, count: int) -> list[dict]:
+    out = []
+    for n in range(count):
+        words = rng.choices(WORDS, k=rng.randint(5, 40))
+        out.append({
+            "id": f"f{file_no}-{n}", "title": " ".join(rng.choices(WORDS, k=4)) + f" v{version}",
+            "body": " ".join(words) + ".", "source": rng.choice(["Wire", "Daily"]),
+            "date": None if n % 11 == 0 else f"2024-{1 + (n + version) % 12:02d}-{1 + n % 27:02d}",
+            "people": rng.sample(PEOPLE, rng.randint(0, 2)), "orgs": rng.sample(ORGS, rng.randint(0, 2)),
+            "places": rng.sample(PLACES, rng.randint(0, 1)), "topics": [f"t{(n + file_no) % 4}"],
+        })
+    return out
+
+
+def write(folder: Path, rng: random.Random, file_no: int, version: int, count: int = 25) -> None:
+    rows = records(rng, file_no, version, count)
+    if version > 1:
+        rows = rows[: count - 3]  # a changed file also loses some articles
+    write_jsonl(folder / f"file{file_no}.jsonl", rows)
+
+
+def by_article(root: Path) -> tuple[dict, dict]:
+    """Every live article's column values keyed by id, and the spelling vocabulary."""
+    live = IndexHome(root).require_live()
+    cols = columns.load(live)
+    ix = whoosh_internals.open_unmapped(live)
+    out = {}
+    with ix.reader() as reader:
+        for docnum, stored in reader.iter_docs():
+            assert cols.live[docnum]
+            facets = {}
+            for name in FILTER_FACETS:
+                facet = cols.facets[name]
+                ids = facet.pair_val[facet.doc_ptr[docnum]:facet.doc_ptr[docnum + 1]]
+                facets[name] = sorted(facet.vocab[ids].tolist())
+            out[stored["id"]] = (int(cols.date[docnum]), int(cols.hash[docnum]), float(cols.title_len[docnum]),
+                                 float(cols.body_len[docnum]), facets)
+    assert int(cols.live.sum()) == len(out)
+    for facet in cols.facets.values():  # no value that only deleted docs carried
+        assert (np.bincount(facet.pair_val, minlength=len(facet.vocab)) > 0).all()
+    return out, dict(zip(cols.spell_words.tolist(), cols.spell_freq.tolist(), strict=True))
+
+
+def answers(root: Path) -> list:
+    engine = SearchEngine(root)
+    out = []
+    for query in QUERIES:
+        answer = engine.search(SearchParams.from_mapping({**query, "per_page": 100, "collapse": "0"}))
+        hits = [(r["id"], round(r["score"], 4)) for r in answer["results"]]
+        for page in range(2, 1 + -(-answer["total"] // 100)):  # every page: ties may order differently
+            more = engine.search(SearchParams.from_mapping({**query, "per_page": 100, "collapse": "0",
+                                                            "page": page}))
+            hits += [(r["id"], round(r["score"], 4)) for r in more["results"]]
+        hits.sort()
+        out.append((answer["total"], hits, answer["facets"], answer.get("facet_values"), answer["histogram"],
+                    answer.get("suggestion")))
+    return out
+
+
+def homes(tmp_path: Path) -> tuple[IndexHome, IndexHome]:
+    """A: rebuilt, then updated nine times (files added, changed, one deleted and pruned); B: one rebuild of the
+    final folder."""
+    rng = random.Random(15)
+    folder, options = tmp_path / "src", BuildOptions(extract_entities=False)
+    for file_no in range(4):
+        write(folder, rng, file_no, 1)
+    home_a = IndexHome(tmp_path / "a")
+    rebuild(home_a, [str(folder)], options)
+    steps = [(4, 1), (5, 1), (1, 2), (4, 2), (6, 1), (0, 2), (6, 2), (7, 1)]
+    for file_no, version in steps:
+        write(folder, rng, file_no, version)
+        previous = home_a.require_live()
+        update(home_a, [str(folder)], options)
+        live = home_a.require_live()
+        assert live != previous
+        _assert_old_parts_reused(previous, live)
+    (folder / "file3.jsonl").unlink()  # a deleted file: `update --prune` removes its articles
+    update(home_a, [str(folder)], BuildOptions(extract_entities=False, prune=True))
+    home_b = IndexHome(tmp_path / "b")
+    rebuild(home_b, [str(folder)], options)
+    return home_a, home_b
+
+
+def test_updated_columns_equal_a_rebuild_of_the_final_folder(tmp_path):
+    home_a, home_b = homes(tmp_path)
+    articles_a, spelling_a = by_article(home_a.root)
+    articles_b, spelling_b = by_article(home_b.root)
+    assert len(articles_a) == 7 * 25 - 4 * 3
+    assert articles_a == articles_b
+    assert spelling_a == spelling_b
+
+
+def test_updated_index_answers_as_a_rebuild_of_the_final_folder(tmp_path):
+    home_a, home_b = homes(tmp_path)
+    assert answers(home_a.root) == answers(home_b.root)
+
+
+def _assert_old_parts_reused(previous: Path, live: Path) -> None:
+    """Segments kept from the previous generation keep their part file (same inode): nothing recomputed them."""
+    old, new = _part_inodes(previous), _part_inodes(live)
+    ix = whoosh_internals.open_unmapped(live)
+    segment_ids = {s.segment_id() for s in whoosh_internals.segments(ix)}
+    assert {name[len(segment_columns.PREFIX):-4] for name in new} == segment_ids
+    kept = old.keys() & new.keys()
+    assert kept, "every old segment was rewritten"
+    assert all(old[name] == new[name] for name in kept)
+
+
+def _part_inodes(generation: Path) -> dict[str, int]:
+    parts = generation.glob(f"{segment_columns.PREFIX}*.npz")
+    return {p.name: p.stat().st_ino for p in parts if not p.name.endswith(".deleted.npz")}
+
+
+def test_a_generation_without_parts_gets_them_on_load(tmp_path):
+    """Generations written before per-segment parts existed: the first load computes and saves them."""
+    folder = tmp_path / "src"
+    write(folder, random.Random(1), 0, 1)
+    home = IndexHome(tmp_path / "ix")
+    rebuild(home, [str(folder)], BuildOptions(extract_entities=False))
+    live = home.require_live()
+    expected, spelling = by_article(home.root)
+    for path in live.glob("col*.npz"):
+        path.unlink()
+    assert by_article(home.root) == (expected, spelling)
+    assert list(live.glob(f"{segment_columns.PREFIX}*.npz"))
