@@ -40,3 +40,15 @@ def test_url_month_window_does_not_invent_a_day():
     # With no day stated anywhere, the page stays undated rather than taking a day from the links.
     item = _read(_blog_post("Kommentare sind geschlossen."))
     assert item.date is None or item.date.strftime("%Y-%m") == "2021-05"
+
+
+def test_url_window_reads_permalinks_not_numbered_slugs():
+    from datetime import date
+
+    from search.ingest.formats.pagedates import url_window
+
+    assert url_window("https://example.org/notes/2021/05/ferry/") == (date(2021, 5, 1), date(2021, 5, 31))
+    assert url_window("https://example.org/2019/7/3/20680681/ios-beta") == (date(2019, 7, 2), date(2019, 7, 4))
+    assert url_window("https://example.org/2019-03-29-leader-spotlight/") == (date(2019, 3, 28), date(2019, 3, 30))
+    assert url_window("https://example.org/blog/2018/7-tips-for-ferries/") is None  # a numbered slug, not a month
+    assert url_window("https://example.org/item/show/132240/1") is None

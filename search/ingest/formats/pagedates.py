@@ -84,8 +84,9 @@ def _dateline(tree) -> tuple[datetime, bool] | None:
     return None
 
 
-# A permalink's own date: /2021/05/slug, /2021/05/17/slug, /2021-05-17-slug.
-_URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])(?:[/-](0?[1-9]|[12]\d|3[01]))?(?=[/-]|\.html?$|$)")
+# A permalink's own date: /2021/05/slug, /2019/7/3/slug, /2021-05-17-slug; not /2018/7-tips-for-...
+_URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(?:(0?[1-9]|[12]\d|3[01])(?:/|\.html?$|$))?"
+                          r"|/((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?!\d)")
 _OLDEST = date(1995, 1, 1)
 
 
@@ -99,10 +100,11 @@ def url_window(url: str) -> tuple[date, date] | None:
     match = _URL_DATE_RE.search(url or "")
     if not match:
         return None
-    year, month = int(match.group(1)), int(match.group(2))
-    if match.group(3):
+    parts = [g for g in match.groups() if g is not None]
+    year, month = int(parts[0]), int(parts[1])
+    if len(parts) == 3:
         try:
-            day = date(year, month, int(match.group(3)))
+            day = date(year, month, int(parts[2]))
         except ValueError:
             return None
         return day - timedelta(days=1), day + timedelta(days=1)
