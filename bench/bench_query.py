@@ -2,6 +2,7 @@
 
     .venv/bin/pip install -e '.[bench]'   # tantivy (bench/peer_tantivy.py)
     .venv/bin/python bench/bench_query.py [--copies 10] [--dir /tmp/bench-query] [--reuse] [--warm-runs 5] [--clock cpu]
+                                          [--skip whoosh fts5 tantivy research] [--reuters DIR]
 
 Builds (or with --reuse, reuses) Reuters-21578 replicated N times with distinct
 ids (``reuters-123-x4``), as a newsearch index home and as an SQLite FTS5
@@ -23,6 +24,16 @@ One run on the 2-core dev machine, ×10 (215,780 articles), 24 queries, ms:
 
 Hit counts agree across the engines for every query (Whoosh's own parser
 reads ``opec -saudi`` differently).
+
+Research views (``--skip whoosh fts5``; six entity pages, two 6-series timelines, 5 warm runs
+each), ×10 with story clusters built as a rebuild builds them, on the shared machine at load
+average 13-16 (2 cores), ms:
+
+    | view                | warm p50 | warm p95 |
+    | entity page (full)  |     17.8 |     55.8 |
+    | timeline (6 series) |     25.3 |     34.8 |
+
+The same run's search numbers (collapsed to one result per story): warm p50 14.1, p95 30.5.
 """
 
 from __future__ import annotations
@@ -40,10 +51,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from search.index import columns, writer  # noqa: E402
+from search.index import clusters, columns, writer  # noqa: E402
 from search.index.generations import IndexHome  # noqa: E402
 from search.ingest.read import iter_source_files, read_files  # noqa: E402
 from search.model import Article  # noqa: E402
+from search.query import research  # noqa: E402
 from search.query.engine import SearchEngine  # noqa: E402
 from search.query.params import SearchParams  # noqa: E402
 
@@ -82,9 +94,25 @@ QUERIES = [
 ]
 
 
+# Research views: full entity pages (facet, value, search params) and 6-series timelines (URL query strings).
+ENTITIES = [
+    ("places", "usa", {}),
+    ("places", "iran", {}),
+    ("topics", "crude", {}),
+    ("people", "reagan", {}),
+    ("orgs", "opec", {}),
+    ("places", "japan", {"q": "trade", "from": "1987-03"}),
+]
+TIMELINES = [
+    [("q", "oil"), ("q", "gold"), ("q", "coffee"), ("q", "wheat"), ("q", '"interest rates"'), ("q", "dollar")],
+    [("interval", "day"), ("q", "oil"), ("places", "iran"), ("q", "oil"), ("places", "iraq"), ("q", "opec"),
+     ("q", "crude"), ("topics", "crude"), ("q", "shares"), ("q", "bank")],
+]
+
+
 # -- corpus ------------------------------------------------------------------------------------
-def load_articles(copies: int) -> list[Article]:
-    records = read_files(list(iter_source_files([str(p) for p in sorted(REUTERS.glob("*.sgm.gz"))])))
+def load_articles(copies: int, folder: Path = REUTERS) -> list[Article]:
+    records = read_files(list(iter_source_files([str(p) for p in sorted(folder.glob("*.sgm.gz"))])))
     base = [item for record in records for item in record.items if isinstance(item, Article)]
     return [a.replace(id=f"{a.id}-x{c}") for c in range(copies) for a in base]
 
@@ -94,6 +122,7 @@ def build_newsearch(home: IndexHome, articles: list[Article]) -> float:
     number, work = home.new_workdir()
     writer.write_all(work, articles)
     columns.build(work)
+    clusters.publish(work, articles)  # story clusters, as a rebuild makes them
     home.publish(number, work)
     return time.perf_counter() - started
 
@@ -227,6 +256,27 @@ class Fts5:
         return total if top is not None else 0
 
 
+def measure_research(root: Path, warm_runs: int) -> dict[str, list[float]]:
+    """Warm timings of whole entity pages (research.entity) and 6-series timelines (research.attention)."""
+    engine = SearchEngine(root, time_budget_s=30)
+    calls = [(f"entity {f}={v} {p or ''}", lambda f=f, v=v, p=p: research.entity(
+        engine, f, v, SearchParams.from_mapping(p))) for f, v, p in ENTITIES]
+    for pairs in TIMELINES:
+        interval = dict(pairs).get("interval")
+        series = research.series_params([(k, v) for k, v in pairs if k != "interval"])
+        calls.append((f"timeline {len(series)} series", lambda s=series, i=interval: research.attention(engine, s, i)))
+    for _, call in calls:  # warm-up
+        call()
+    out: dict[str, list[float]] = {"entity page": [], "timeline (6 series)": []}
+    for _ in range(warm_runs):
+        for name, call in calls:
+            started = time.perf_counter()
+            call()
+            out["entity page" if name.startswith("entity") else "timeline (6 series)"].append(
+                time.perf_counter() - started)
+    return out
+
+
 # -- measuring -------------------------------------------------------------------------------------
 def measure(engine, warm_runs: int, clock=time.perf_counter) -> dict:
     """Cold first (a fresh engine per query, opening not timed), which also warms up; then warm repetitions."""
@@ -266,7 +316,8 @@ def main(argv=None) -> int:
                         help="cpu: this process's CPU time per query (steadier than wall time on a busy shared "
                              "machine; every engine here answers a query on one thread)")
     parser.add_argument("--whoosh-warm-runs", type=int, default=1, help="plain Whoosh is slow: fewer repetitions")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["whoosh", "fts5", "tantivy"])
+    parser.add_argument("--reuters", type=Path, default=REUTERS, help="folder of reut2-*.sgm.gz")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["whoosh", "fts5", "tantivy", "research"])
     args = parser.parse_args(argv)
     base = Path(args.dir)
     home, fts_path, tantivy_path = IndexHome(base / "index"), base / "fts5.sqlite", base / "tantivy"
@@ -278,7 +329,7 @@ def main(argv=None) -> int:
             shutil.rmtree(base, ignore_errors=True)
         base.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        articles = load_articles(args.copies)
+        articles = load_articles(args.copies, args.reuters)
         print(f"read {len(articles)} articles in {time.perf_counter() - started:.1f} s", flush=True)
         if need_index:
             print(f"newsearch index built in {build_newsearch(home, articles):.1f} s", flush=True)
@@ -299,6 +350,12 @@ def main(argv=None) -> int:
         print(f"measuring {engine.name} …", flush=True)
         results[engine.name] = measure(engine, runs, time.process_time if args.clock == "cpu" else time.perf_counter)
     print_table(results, args)
+    if "research" not in args.skip:
+        print("\nresearch views (newsearch, warm, ms):\n")
+        print("| view | runs | p50 | p95 | max |")
+        print("|---|---:|---:|---:|---:|")
+        for name, times in measure_research(home.root, args.warm_runs).items():
+            print(f"| {name} | {len(times)} | {pct(times, 50):.1f} | {pct(times, 95):.1f} | {max(times) * 1000:.1f} |")
     return 0
 
 

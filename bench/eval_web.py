@@ -22,6 +22,8 @@ Scores: date = exact publication day (a page whose truth is null counts as right
 text = trafilatura's own measure (each ``with`` passage found is a true positive, missed a false negative;
 each ``without`` passage found a false positive), pooled over pages; title = exact match after squashing
 spaces; rejected = real articles (truth article, the default) that produced no text at all.
+--verbose also lists every page where newsearch is worse than one of the libraries (date, or passages
+found minus boilerplate kept), the pages to investigate.
 """
 
 from __future__ import annotations
@@ -210,7 +212,16 @@ class Score:
         return row
 
 
-def evaluate(folder: Path, truth: dict[str, Truth]) -> dict[str, Score]:
+def _page_marks(truth: Truth, out: Output, text: bool) -> tuple[int, int]:
+    """(date right, passages right) of one system on one page: the per-page comparison --verbose prints."""
+    body = " ".join(out.text.split())
+    passages = (sum(" ".join(s.split()) in body for s in truth.with_)
+                - sum(" ".join(s.split()) in body for s in truth.without)) if text else 0
+    return int(truth.has_date and out.day == truth.date), passages
+
+
+def evaluate(folder: Path, truth: dict[str, Truth], worse: list[str] | None = None) -> dict[str, Score]:
+    """Every system on every page; pages where newsearch does worse than a library go to ``worse``."""
     scores = {name: Score() for name in SYSTEMS}
     for page in sorted(truth.values(), key=lambda p: p.file):
         path = folder / page.file
@@ -218,12 +229,18 @@ def evaluate(folder: Path, truth: dict[str, Truth]) -> dict[str, Score]:
             print(f"{path}: listed in the truth but missing; skipped", file=sys.stderr)
             continue
         data = path.read_bytes()
+        marks = {}
         for name, (runner, text) in SYSTEMS.items():
             try:
                 out = runner(page.file, data, page.url)
             except Exception as exc:  # noqa: BLE001 - a crash is a result, not the end of the run
                 out = Output(rejected=f"crashed: {type(exc).__name__}: {exc}")
             scores[name].add(page, out, text)
+            marks[name] = _page_marks(page, out, text)
+        ours = marks.get("newsearch", (0, 0))
+        for name, (day, passages) in marks.items():
+            if name != "newsearch" and (day > ours[0] or (SYSTEMS[name][1] and passages > ours[1])):
+                (worse if worse is not None else []).append(f"{page.file}: newsearch worse than {name}")
     return scores
 
 
@@ -251,11 +268,14 @@ def main(argv: list[str] | None = None) -> int:
     for path in files:
         load_truth(path, truth)
     warnings.simplefilter("ignore")  # library chatter is not a result
-    scores = evaluate(args.pages, truth)
+    worse: list[str] = []
+    scores = evaluate(args.pages, truth, worse)
     if args.verbose:
         for name, score in scores.items():
             for line in score.misses + [f"REJECTED {r}" for r in score.rejected]:
                 print(f"[{name}] {line}", file=sys.stderr)
+        for line in worse:
+            print(f"[worse] {line}", file=sys.stderr)
     command = shlex.join([".venv/bin/python", "bench/eval_web.py", *(argv if argv is not None else sys.argv[1:])])
     print_table(scores, len(truth), command)
     if args.json:

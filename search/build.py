@@ -21,7 +21,7 @@ from pathlib import Path
 
 from search import state
 from search.facets import ENTITY_FIELDS
-from search.index import integrity, labels, writer
+from search.index import clusters, integrity, labels, writer
 from search.index.carry import carried_articles
 from search.index.generations import IndexHome
 from search.ingest import codes
@@ -90,6 +90,7 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
             manifest.update({path: old_manifest[path] for path in unread if path in old_manifest})
             state.write_state(work, manifest, repeated, report, number, sources, started, "rebuild")
             labels.save(work, codes.labels_beside(sources))  # readable names of coded values, if the corpus has them
+            clusters.publish(work, articles)  # story clusters of the new generation
             _guard_shrink(home, report.articles, options.force)
             home.publish(number, work)
     report.generation = number
@@ -133,6 +134,7 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
                 del manifest[path]
             state.write_state(work, manifest, repeated, report, number, sources, started, "update")
             labels.save(work, labels.load(live).merged(codes.labels_beside(sources)))
+            clusters.publish(work, articles, previous=live)  # signs only the added and changed articles
             home.publish(number, work)
     report.generation = number
     return _finish_report(report, started)

@@ -59,6 +59,11 @@ EXAMPLES = {
   newsearch stats --json | jq .documents""",
     "rollback": """\
   newsearch rollback --index /srv/news/index""",
+    "watch": """\
+  newsearch watch add iran-oil --places iran 'oil OR crude'
+  newsearch watch list
+  newsearch watch run            # crontab after the update: mails one line per new article
+  newsearch watch remove iran-oil""",
 }
 
 
@@ -141,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="print the numbers as JSON")
 
     command("rollback", "make the previous generation live again")
+
+    from search import cli_watch
+
+    watch = command("watch", "saved searches: add, list, remove; run prints what is new to each since its last run")
+    cli_watch.add_parser(watch, "index directory (default: $NEWSEARCH_INDEX, else ./index)")
     return parser
 
 
@@ -154,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         "serve": run_serve,
         "stats": run_stats,
         "rollback": run_rollback,
+        "watch": run_watch,
     }[args.command]
     try:
         return handler(args, home)
@@ -218,7 +229,24 @@ def run_build(args, home: IndexHome) -> int:
         print(f"newsearch: {exc}; the live index is untouched", file=sys.stderr)
         return EXIT_FATAL
     print(report.summary())
+    _record_watches(home)
     return EXIT_REJECTED if report.rejected else EXIT_OK
+
+
+def _record_watches(home: IndexHome) -> None:
+    """Saved searches note their never-seen matches; a failure here never fails the build that went live."""
+    from search import cli_watch
+
+    try:
+        cli_watch.record(home)
+    except Exception as exc:  # noqa: BLE001 - the new generation is live; report and carry on
+        print(f"newsearch: saved searches not updated: {exc}", file=sys.stderr)
+
+
+def run_watch(args, home: IndexHome) -> int:
+    from search import cli_watch
+
+    return cli_watch.run(args, home)
 
 
 def _on_terminal(quiet: bool) -> bool:

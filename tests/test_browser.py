@@ -8,6 +8,7 @@ screenshots/.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -38,6 +39,24 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
 
+@contextlib.contextmanager
+def serving(index_root: Path):
+    """``newsearch serve`` on a free loopback port; yields its base URL and stops it afterwards."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "search", "serve", "--index", str(index_root), "--host", "127.0.0.1", "--port", "0",
+         "--threads", "4"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        match = re.search(r"Serving on (http://127\.0\.0\.1:\d+)/", line)
+        assert match, f"no URL from newsearch serve: {line!r} {process.stderr.read() if process.poll() else ''}"
+        yield match.group(1)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``newsearch serve`` on a free loopback port, over seeds/ plus one hostile article."""
@@ -51,19 +70,8 @@ def server(tmp_path_factory):
     home = IndexHome(root / "index")
     rebuild(home, [str(ROOT / "seeds"), str(hostile)],
             BuildOptions(extract_entities=False, on_reject=lambda r: None))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", str(home.root), "--host", "127.0.0.1", "--port", "0",
-         "--threads", "4"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        line = process.stdout.readline()
-        match = re.search(r"Serving on (http://127\.0\.0\.1:\d+)/", line)
-        assert match, f"no URL from newsearch serve: {line!r} {process.stderr.read() if process.poll() else ''}"
-        yield match.group(1)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving(home.root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import re
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, ROOT, args_of, shoot, total_on
+from test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, ROOT, args_of, serving, shoot, total_on
 
 from search.build import BuildOptions, rebuild
 from search.index.generations import IndexHome
@@ -30,24 +27,6 @@ AXE_JS = ROOT / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 NARROWEST = {"width": 320, "height": 640}
 TABLET = {"width": 720, "height": 900}
-
-
-@contextlib.contextmanager
-def serving(index_root: Path):
-    """``newsearch serve`` on a free loopback port."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", str(index_root), "--host", "127.0.0.1", "--port", "0",
-         "--threads", "4"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        line = process.stdout.readline()
-        match = re.search(r"Serving on (http://127\.0\.0\.1:\d+)/", line)
-        assert match, f"no URL from newsearch serve: {line!r}"
-        yield match.group(1)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

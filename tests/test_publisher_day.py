@@ -18,7 +18,8 @@ QUIET = BuildOptions(extract_entities=False, on_reject=lambda r: None)
 
 
 def search(home: IndexHome, **args) -> dict:
-    return SearchEngine(home.root).search(SearchParams.from_mapping({"q": "", "per_page": 50, **args}))
+    every = {"q": "", "per_page": 50, "collapse": "0"}  # every article, not one per story cluster
+    return SearchEngine(home.root).search(SearchParams.from_mapping({**every, **args}))
 
 
 def test_day_is_the_publishers_day_not_the_utc_day(tmp_path: Path):

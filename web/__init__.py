@@ -99,9 +99,10 @@ def create_app(index_root: str | os.PathLike | None = None, *, engine=None, time
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from . import explore, views  # noqa: F401 - explore adds the facet-values and help routes to views.bp
+    from . import explore, research, views  # noqa: F401 - explore adds the facet-values and help routes to views.bp
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(research.bp)  # entity pages, timeline, saved searches
     compress(app)
     views.register_error_handlers(app)
 

@@ -210,6 +210,8 @@ class Chip:
     label: str
     value: str
     href: str
+    facet: str = ""  # the facet of a value filter (its entity page); "" for dates
+    raw: str = ""  # that filter's value as the index has it (``value`` may be its readable label)
 
 
 def build_chips(links: Links, label=lambda name, value: value) -> list[Chip]:
@@ -219,8 +221,10 @@ def build_chips(links: Links, label=lambda name, value: value) -> list[Chip]:
             chips.append(Chip(name, links.value(key), links.remove(key)))
     for spec in FACETS:
         if spec.filterable:
-            chips += [Chip(spec.label, label(spec.name, v), links.remove(spec.name, v))
+            chips += [Chip(spec.label, label(spec.name, v), links.remove(spec.name, v), spec.name, v)
                       for v in links.values(spec.name)]
+    if links.value("cluster"):  # "N similar" opened one story cluster
+        chips.append(Chip("Similar to", "one story", links.replace(cluster=None, collapse=None)))
     return chips
 
 

@@ -150,9 +150,9 @@ def search_page():
         answer = engine().search(params)
     except QueryError as exc:  # the query text itself cannot be read (a lone quote, a stray ')'): no results
         problems.append(recover.Problem("q", f"{exc}."))
-        answer = recover.empty_answer(params)
+        answer = {**recover.empty_answer(params), "collapsed_total": 0}
     if params.page > 1 and answer["total"] and not answer["results"]:
-        past = recover.page_past_end(params.page, answer["total"], params.per_page)
+        past = recover.page_past_end(params.page, answer["collapsed_total"], params.per_page)
         if past is not None:
             params = dataclasses.replace(params, page=past[0])
             problems.append(past[1])
@@ -167,7 +167,7 @@ def search_page():
         "facets": present.build_facets(answer, links, more, label_of),
         "chips": present.build_chips(links, label_of),
         "histogram": present.build_histograms(answer.get("histogram"), links),
-        "pager": present.build_pager(answer["total"], params.page, params.per_page, links, MAX_PAGE),
+        "pager": present.build_pager(answer["collapsed_total"], params.page, params.per_page, links, MAX_PAGE),
         "sorts": present.SORTS,
         "export_cap": EXPORT_CAP,
         "alternatives": drop_filter_alternatives(params, links) if not answer["total"] and not answer.get("partial")
@@ -300,7 +300,8 @@ def wants_json() -> bool:
 def error_response(status: int, message: str):
     if wants_json():
         response = jsonify({"error": message, "status": status})
-    elif request.path in ("/search.atom", "/search.csv", "/opensearch.xml"):
+    elif request.path in ("/search.atom", "/search.csv", "/opensearch.xml", "/timeline.csv") or \
+            request.path.startswith("/watch/"):
         response = Response(message + "\n", mimetype="text/plain")
     else:
         response = Response(render_template("error.html", status=status, message=message), mimetype="text/html")

@@ -29,7 +29,8 @@ from search.facets import ENTITY_FIELDS, FILTER_FACETS
 from search.index import entity_merge, segment_columns, whoosh_internals
 
 FILENAME = "columns.npz"
-VERSION = 7  # 5: the publisher's day column; 6: entity facets under the archive alias map; 7: from segment parts
+VERSION = 8  # 5: the publisher's day column; 6: entity facets under the archive alias map; 7: from segment parts;
+# 8: article ids
 NO_DATE = segment_columns.NO_DATE  # the query stage reads it from here
 
 
@@ -91,6 +92,7 @@ class Columns:
     facets: dict[str, Facet]
     spell_words: np.ndarray  # str: surface words seen in the collection
     spell_freq: np.ndarray  # int64: their frequency in the sample
+    ids: np.ndarray  # str [N]: article id; '' for a deleted doc (story clusters and saved searches map by id)
 
     @property
     def size(self) -> int:
@@ -208,7 +210,8 @@ def assemble(key: str, parts: list, deleted_docs: list[np.ndarray], spell_off: l
                               [p.spell_freq for p in parts] + [-g.spell_freq for g in spell_off])
     keep = freq >= 2
     return Columns(key, live, doc_columns["date"], doc_columns["local"], doc_columns["title_len"],
-                   doc_columns["body_len"], doc_columns["hash"], facets, words[keep], freq[keep])
+                   doc_columns["body_len"], doc_columns["hash"], facets, words[keep], freq[keep],
+                   np.where(live, doc_columns["id"], ""))
 
 
 def _assemble_facet(name: str, parts: list, offsets: np.ndarray, live: np.ndarray, size: int) -> Facet:
@@ -299,7 +302,7 @@ def save(columns: Columns, directory: Path) -> None:
     arrays = {
         "key": np.array(columns.key), "live": columns.live, "date": columns.date, "local": columns.local,
         "title_len": columns.title_len, "body_len": columns.body_len, "hash": columns.hash,
-        "spell_words": columns.spell_words, "spell_freq": columns.spell_freq,
+        "spell_words": columns.spell_words, "spell_freq": columns.spell_freq, "ids": columns.ids,
     }
     for name, facet in columns.facets.items():
         arrays[f"{name}.vocab"] = facet.vocab
@@ -318,4 +321,4 @@ def _from_arrays(data: dict) -> Columns:
         for name in FILTER_FACETS
     }
     return Columns(str(data["key"]), data["live"], data["date"], data["local"], data["title_len"], data["body_len"],
-                   data["hash"], facets, data["spell_words"], data["spell_freq"])
+                   data["hash"], facets, data["spell_words"], data["spell_freq"], data["ids"])

@@ -36,7 +36,7 @@ from search.facets import FILTER_FACETS
 from search.index import whoosh_internals
 
 PREFIX = "colseg-"
-VERSION = 2  # 2: the publisher's day column (local)
+VERSION = 3  # 2: the publisher's day column (local); 3: article ids
 NO_DATE = np.iinfo(np.int64).min  # sentinel for undated articles
 SPELL_WORD_RE = re.compile(r"[^\W\d_]{3,24}")
 
@@ -47,6 +47,7 @@ DOC_COLUMNS: dict[str, tuple[type, object]] = {
     "hash": (np.uint64, 0),  # content hash prefix (copies of one story share it)
     "title_len": (np.float32, 0),  # Whoosh's quantised field length (BM25)
     "body_len": (np.float32, 0),
+    "id": (np.str_, ""),  # the article id (story clusters and saved searches map doc numbers to articles by it)
 }
 
 
@@ -106,8 +107,10 @@ def compute_part(reader, segment_id: str) -> Part:
     docs = {name: np.full(size, empty, dtype=dtype) for name, (dtype, empty) in DOC_COLUMNS.items()}
     values: dict[str, list[tuple[int, str]]] = {name: [] for name in pair_column_names()}
     spelling: Counter = Counter()
+    ids = [""] * size
     for docnum, stored in whoosh_internals.all_stored_documents(reader):
         data = stored.get("data") or {}
+        ids[docnum] = stored.get("id") or ""
         if stored.get("date") is not None:
             docs["date"][docnum] = epoch(stored["date"])
             docs["local"][docnum] = docs["date"][docnum] + 60 * int(data.get("utc_offset") or 0)
@@ -117,6 +120,7 @@ def compute_part(reader, segment_id: str) -> Part:
             items = [raw] if isinstance(raw, str) else (raw or [])
             values[name].extend((docnum, value) for value in dict.fromkeys(v for v in items if v))
         spelling.update(spelling_words(stored))
+    docs["id"] = np.array(ids, dtype=str)
     docs["title_len"] = whoosh_internals.field_lengths(reader, "title", size)
     docs["body_len"] = whoosh_internals.field_lengths(reader, "body", size)
     words, freq = _counter_arrays(spelling)

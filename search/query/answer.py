@@ -38,6 +38,8 @@ class Summary(TypedDict):
 class Result(Summary):
     score: float
     snippet: NotRequired[str]  # HTML: everything escaped except <mark>; not in exports or related articles
+    cluster: NotRequired[str]  # the story cluster (near-duplicates) it belongs to; search results only
+    similar: NotRequired[int]  # other articles of that cluster among the hits
 
 
 class ArticlePage(Summary):
@@ -69,6 +71,7 @@ Filters = TypedDict("Filters", {"from": str | None, "to": str | None, "people": 
 class SearchAnswer(TypedDict):
     query: str
     total: int  # every hit, not just this page
+    collapsed_total: int  # results the list holds: one per story cluster unless collapse=0
     page: int
     per_page: int
     took_ms: float

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from whoosh.filedb.filestore import FileStorage
 
+from search.index import clusters as clusters_mod
 from search.index import columns as columns_mod
 from search.index import entity_merge
 from search.index import labels as labels_mod
@@ -30,6 +31,7 @@ from search.index.columns import NO_DATE
 from search.index.generations import IndexHome, NoIndex
 from search.index.integrity import CorruptGeneration
 from search.index.schema import TEXT_FIELDS
+from search.query import collapse
 from search.query import parse as qparse
 from search.query.answer import ArticlePage, FacetCount, Health, Result, SearchAnswer, describe, filters_echo
 from search.query.errors import QueryError
@@ -63,6 +65,7 @@ class Generation:
         self.searcher = _open_unmapped(path).searcher()
         self.reader = self.searcher.reader()
         self.columns = columns_mod.load(path)
+        self.clusters = clusters_mod.load_column(path, self.columns.size)
         self.aliases = entity_merge.load(path)  # after load: computing the columns writes it
         self.labels = labels_mod.load(path)
         segments = segments if segments is not None else SegmentCache()
@@ -168,16 +171,17 @@ class SearchEngine:
         parsed = qparse.parse(params.q)
         hit_set = HitSet(gen, params, parsed, deadline)
         hits = hit_set.hits
-        order = hit_set.order(params.page * params.per_page)
-        page_docs = order[(params.page - 1) * params.per_page:]
+        page_docs, similar, shown = collapse.page(hit_set, gen.clusters, params)
         answer: SearchAnswer = {
             "query": params.q,
             "total": int(len(hits)),
+            "collapsed_total": shown,
             "page": params.page,
             "per_page": params.per_page,
             "took_ms": 0.0,
             "filters": filters_echo(params),
-            "results": [hit_set.result(int(doc), snippet=True) for doc in page_docs],
+            "results": [collapse.tag(hit_set.result(int(doc), snippet=True), int(doc), gen.clusters, similar)
+                        for doc in page_docs],
             "facets": labelled(hit_set.facets(), gen.labels),
             "facet_values": hit_set.distinct,
             "ignored_words": list(parsed.ignored),

@@ -18,7 +18,7 @@ def histogram(dates: np.ndarray) -> Histogram:
     span_days = (int(dates.max()) - int(dates.min())) / _DAY
     interval: Interval = "day" if span_days <= 62 else "week" if span_days <= 300 else "month" if span_days <= 5 * 366 \
         else "year"
-    units, to_day = _bucket_units(dates, interval)
+    units, to_day = bucket_units(dates, interval)
     low = int(units.min())
     counts = np.bincount(units - low)
     starts = to_day(np.arange(low, low + len(counts)))
@@ -26,7 +26,7 @@ def histogram(dates: np.ndarray) -> Histogram:
             "buckets": [{"start": str(s), "count": int(c)} for s, c in zip(starts, counts.tolist(), strict=True)]}
 
 
-def _bucket_units(dates: np.ndarray, interval: Interval):
+def bucket_units(dates: np.ndarray, interval: Interval):
     """Integer bucket numbers for the dates, and a function from bucket numbers to their first day."""
     days = dates // _DAY
     if interval == "day":

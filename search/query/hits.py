@@ -36,6 +36,8 @@ class HitSet:
         self.deadline = deadline
         evaluator = Evaluator(gen.postings, deadline)
         self.text_mask, self.score = evaluator.run(parsed.tree)
+        if params.cluster:  # one story cluster: part of what every count is taken over
+            self.text_mask = self.text_mask & gen.clusters.mask(params.cluster)
         self.expansions = evaluator.expansions
         self.date_mask = self._date_mask(*params.date_range())
         self.facet_masks = self._facet_masks(params.facet_filters())

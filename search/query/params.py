@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 
 from search.facets import FILTER_FACETS
@@ -12,6 +13,8 @@ from search.query.errors import QueryError
 SORTS = ("relevance", "newest", "oldest")
 MAX_PAGE, MAX_PER_PAGE, DEFAULT_PER_PAGE = 500, 100, 20
 MAX_FILTER_VALUES = 50
+CLUSTER_RE = re.compile(r"^[0-9a-z]{1,32}$")  # a story cluster's id (search.index.clusters.cluster_key)
+_BOOLEAN = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
 @dataclass
@@ -29,6 +32,8 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
+    collapse: bool = True  # one result per story cluster
+    cluster: str | None = None  # only the articles of this story cluster
 
     @classmethod
     def from_mapping(cls, mapping) -> SearchParams:
@@ -40,6 +45,8 @@ class SearchParams:
             sort=_one(mapping, "sort").strip().lower() or "relevance",
             page=_int(mapping, "page", 1, 1, MAX_PAGE),
             per_page=_int(mapping, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
+            collapse=_bool(mapping, "collapse", True),
+            cluster=_one(mapping, "cluster").strip().lower() or None,
             **{name: _many(mapping, name) for name in FILTER_FACETS},
         )
         params.validate()
@@ -57,6 +64,8 @@ class SearchParams:
         for name in FILTER_FACETS:
             if len(getattr(self, name)) > MAX_FILTER_VALUES:
                 raise QueryError(f"at most {MAX_FILTER_VALUES} {name} values")
+        if self.cluster is not None and not CLUSTER_RE.match(self.cluster):
+            raise QueryError(f"cluster must be a cluster id from a result (got '{self.cluster[:40]}')")
         self.date_range()
 
     def date_range(self) -> tuple[int | None, int | None]:
@@ -81,6 +90,10 @@ class SearchParams:
             args.append(("page", str(self.page)))
         if self.per_page != DEFAULT_PER_PAGE:
             args.append(("per_page", str(self.per_page)))
+        if self.cluster:
+            args.append(("cluster", self.cluster))
+        if not self.collapse:
+            args.append(("collapse", "0"))
         return args
 
 
@@ -121,6 +134,15 @@ def _int(mapping, key: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise QueryError(f"{key} must be between {low} and {high}")
     return value
+
+
+def _bool(mapping, key: str, default: bool) -> bool:
+    raw = _one(mapping, key).strip().lower()
+    if not raw:
+        return default
+    if raw not in _BOOLEAN:
+        raise QueryError(f"{key} must be 1 or 0 (got '{raw[:20]}')")
+    return _BOOLEAN[raw]
 
 
 @functools.lru_cache(maxsize=1024)  # pure; a search asks for its date range three times (dateutil: 0.1 ms each)

@@ -1,0 +1,108 @@
+"""Story clusters: copies group, different stories stay apart, update agrees with a full build."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from search.index import clusters
+
+WORDS = [f"w{i}" for i in range(3000)]
+
+
+def story(rng: random.Random, words: int = 120) -> str:
+    sentences, line = [], []
+    for _ in range(words):
+        line.append(rng.choice(WORDS))
+        if len(line) == 12:
+            sentences.append(" ".join(line) + ".")
+            line = []
+    return " ".join(sentences + ([" ".join(line) + "."] if line else []))
+
+
+def edited(rng: random.Random, body: str, share: float = 0.03) -> str:
+    words = body.split(" ")
+    return " ".join(rng.choice(WORDS) if rng.random() < share else w for w in words)
+
+
+def partition(labels: np.ndarray, ids: np.ndarray) -> set[frozenset]:
+    groups: dict[int, set] = {}
+    for label, article in zip(labels.tolist(), ids.tolist(), strict=True):
+        groups.setdefault(label, set()).add(article)
+    return {frozenset(g) for g in groups.values()}
+
+
+@pytest.fixture
+def corpus() -> dict[str, tuple[str, str]]:
+    rng = random.Random(3)
+    a, b, c = story(rng), story(rng), story(rng)
+    return {
+        "a": ("Harbour reopens", a),
+        "a-copy": ("Harbour reopens", a),
+        "a-edit": ("Harbour reopens", edited(rng, a)),
+        "a-retitled": ("Cranes are back at the port", edited(rng, a, 0.01)),
+        "b": ("Grain prices fall", b),
+        "b-edit": ("Grain prices fall", edited(rng, b)),
+        "c": ("A different story", c),
+        "empty": ("", ""),
+        "empty2": ("", ""),
+    }
+
+
+def test_copies_group_and_different_stories_stay_apart(corpus):
+    state = clusters.build_state(list(corpus), corpus.values())
+    found = partition(state.components(), state.ids)
+    assert {"a", "a-copy", "a-edit", "a-retitled"} in found
+    assert {"b", "b-edit"} in found
+    assert {"c"} in found
+    assert {"empty"} in found and {"empty2"} in found  # no text: similar to nothing
+
+
+def test_template_stories_with_different_figures_stay_apart():
+    template = "Qtly div {} cts vs {} cts prior Pay April one Record March fifteen said the company board today"
+    ids = [f"d{i}" for i in range(6)]
+    texts = [(f"Company {i} sets quarterly", template.format(10 + i, 10 + i)) for i in range(6)]
+    texts.append(texts[0])
+    state = clusters.build_state([*ids, "d0-copy"], texts)
+    found = partition(state.components(), state.ids)
+    assert {"d0", "d0-copy"} in found
+    assert all(len(group) == 1 for group in found if "d0" not in group)
+
+
+def test_update_agrees_with_full_build(corpus):
+    items = list(corpus.items())
+    first = dict(items[:5])
+    state = clusters.build_state(list(first), first.values())
+    # "a-edit" replaced by a different story, "b" added, "a-copy" deleted
+    rng = random.Random(9)
+    later = {**dict(items[5:]), "a-edit": ("Changed", story(rng)), "b": corpus["b"]}
+    live = np.array([k for k in {**first, **later} if k != "a-copy"])
+    updated = clusters.update_state(state, live, list(later), later.values())
+    final = {k: v for k, v in {**first, **later}.items() if k != "a-copy"}
+    full = clusters.build_state(list(final), final.values())
+    assert updated.ids.tolist() == full.ids.tolist()
+    assert partition(updated.components(), updated.ids) == partition(full.components(), full.ids)
+    assert {"a", "a-retitled"} in partition(updated.components(), updated.ids)
+
+
+def test_column_aligns_with_doc_numbers_and_keys_are_stable(corpus, tmp_path):
+    state = clusters.build_state(list(corpus), corpus.values())
+    doc_ids = np.array(["b-edit", "", "a-copy", "a", "c", "b"])  # a generation's doc order, one deleted doc
+    column = clusters.save(state, doc_ids, tmp_path)
+    assert column.cluster[1] == -1
+    assert column.cluster[2] == column.cluster[3] and column.cluster[0] == column.cluster[5]
+    assert len({column.cluster[3], column.cluster[4], column.cluster[5]}) == 3
+    assert column.keys[column.cluster[3]] == clusters.cluster_key("a")  # smallest id of the cluster
+    assert column.number_of(clusters.cluster_key("b")) == column.cluster[5]
+    loaded = clusters.load_column(tmp_path, len(doc_ids))
+    assert loaded.cluster.tolist() == column.cluster.tolist()
+    again = clusters.load_state(tmp_path)
+    assert again is not None and again.ids.tolist() == state.ids.tolist()
+    assert clusters.load_state(tmp_path, clusters.Settings(threshold=0.9)) is None  # other settings: rebuild
+
+
+def test_missing_column_means_every_doc_alone(tmp_path):
+    column = clusters.load_column(tmp_path, 3)
+    assert column.cluster.tolist() == [0, 1, 2] and len(set(column.keys.tolist())) == 3
