@@ -78,6 +78,15 @@ def worker_segment_writer(directory: Path, worker: int, *, limitmb: int, codec: 
     return SegmentWriter(ix, _lk=False, limitmb=limitmb, codec=codec)
 
 
+def next_docnum(writer: SegmentWriter) -> int:
+    """The segment-local number the writer gives the next document it adds.
+
+    Assumes: ``SegmentWriter.docnum`` starts at 0 in a new segment and ``add_document`` adds one.
+    The postings sidecar checks the count against the finished segment and reads it back if they differ.
+    """
+    return writer.docnum
+
+
 def finish_worker_segment(writer: SegmentWriter):
     """Flush and close a worker's segment without committing a TOC; returns the segment object.
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from search.index import segment_columns, whoosh_internals
+from search.index import fast_postings, postings_sidecar, segment_columns, whoosh_internals
 from search.index.schema import NAME_FIELDS, SEPARATOR, build_schema
 from search.model import Article
 
@@ -66,14 +66,17 @@ def write_all(directory: Path, articles: Sequence[Article], procs: int | None = 
     if procs == 1:
         with ix.writer(limitmb=WRITER_LIMIT_MB, codec=codec()) as writer:
             _add_all(writer, articles)
-        return
-    segments = _write_segments_in_parallel(directory, articles, procs)
-    whoosh_internals.commit_segments(ix, segments, codec=codec())
+    else:
+        segments = _write_segments_in_parallel(directory, articles, procs)
+        whoosh_internals.commit_segments(ix, segments, codec=codec())
+    postings_sidecar.write_missing(directory)
 
 
-def _add_all(writer, articles: Iterable[Article]) -> None:
+def _add_all(writer, articles: Iterable[Article], sidecar: postings_sidecar.Collector | None = None) -> None:
     for article in articles:
         writer.add_document(**to_document(article))
+        if sidecar is not None:
+            sidecar.docnum += 1
 
 
 _SHARED: dict = {}  # what forked workers inherit: (directory, articles)
@@ -82,9 +85,13 @@ _SHARED: dict = {}  # what forked workers inherit: (directory, articles)
 def _write_segment(worker: int, procs: int):
     directory, articles = _SHARED["job"]
     writer = whoosh_internals.worker_segment_writer(directory, worker, limitmb=WRITER_LIMIT_MB, codec=codec())
-    _add_all(writer, articles[worker::procs])
+    sidecar = postings_sidecar.Collector(writer.schema, whoosh_internals.next_docnum(writer))
+    fast_postings.install(writer, sidecar)  # the text fields' postings go from the sidecar's arrays to Whoosh blocks
+    with sidecar.listening():
+        _add_all(writer, articles[worker::procs], sidecar)
     segment = whoosh_internals.finish_worker_segment(writer)
     _save_column_part(directory, segment)
+    sidecar.write(directory, segment)  # from what the worker analysed, in parallel with the other workers
     return segment
 
 
@@ -131,3 +138,4 @@ def apply_changes(directory: Path, gone_paths: Iterable[str], articles: Sequence
         for docnum in sorted(doomed):
             writer.delete_document(docnum)
         _add_all(writer, articles)
+    postings_sidecar.write_missing(directory)  # the new segment's, and a merged one's

@@ -69,7 +69,7 @@ class Generation:
         self.aliases = entity_merge.load(path)  # after load: computing the columns writes it
         self.labels = labels_mod.load(path)
         segments = segments if segments is not None else SegmentCache()
-        self.postings = Postings(self.reader, self.columns, self.lock, segments)
+        self.postings = Postings(self.reader, self.columns, self.lock, segments, path)
         self.documents_store = StoredDocs(self.reader, segments)
         self.year = _years(self.columns.local)
         self.documents = int(self.columns.live.sum())

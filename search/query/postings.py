@@ -16,15 +16,18 @@ import itertools
 import math
 import threading
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 
 from search.index.columns import Columns
+from search.index.postings_sidecar import path_for as sidecar_path
 from search.index.schema import FIELD_WEIGHT, stem
 from search.index.whoosh_internals import blocks as _blocks
 from search.index.whoosh_internals import position_deltas as _position_deltas
 from search.index.whoosh_internals import segment_id
 from search.query.segcache import SegmentCache
+from search.query.sidecar import SegmentSidecar
 from search.query.wildcard import Glob
 
 K1, B = 1.2, 0.75
@@ -38,12 +41,16 @@ _NO_DOCS = np.zeros(0, np.int32)
 class Postings:
     """Term postings of one generation as numpy arrays, LRU-cached by size; thread-safe."""
 
-    def __init__(self, reader, columns: Columns, lock: threading.RLock, segments: SegmentCache | None = None):
+    def __init__(self, reader, columns: Columns, lock: threading.RLock, segments: SegmentCache | None = None,
+                 directory: Path | None = None):
         self.reader = reader
         self.columns = columns
         self.lock = lock
         self.segments = segments if segments is not None else SegmentCache()
         self.leaves = [(segment, offset, segment_id(segment)) for segment, offset in reader.leaf_readers()]
+        # A segment's numpy sidecar, where it has one: its postings are slices of a memory map, not unpickled blocks
+        self.sidecars = {segid: SegmentSidecar.open(sidecar_path(directory, segid)) if directory else None
+                         for _, _, segid in self.leaves}
         self.live_count = int(columns.live.sum())
         self.avg = {
             "title": float(columns.title_len[columns.live].mean()) if self.live_count else 1.0,
@@ -88,8 +95,12 @@ class Postings:
     def _read_positions(self, fieldname: str, text: str):
         doc_parts, ptr_parts, flat_parts, base = [], [np.zeros(1, np.int64)], [], 0
         for segment, offset, segid in self.leaves:
-            local, ptr, flat = self.segments.get(
-                (segid, "positions", fieldname, text), lambda s=segment: _segment_positions(s, fieldname, text))
+            sidecar = self.sidecars[segid]
+            if sidecar is not None and sidecar.has_field(fieldname):
+                local, ptr, flat = sidecar.positions(fieldname, text)
+            else:
+                local, ptr, flat = self.segments.get(
+                    (segid, "positions", fieldname, text), lambda s=segment: _segment_positions(s, fieldname, text))
             if len(local):
                 doc_parts.append(local + offset)
                 ptr_parts.append(ptr[1:] + base)
@@ -117,8 +128,12 @@ class Postings:
         doc_parts, weight_parts = [], []
         with self.lock:
             for segment, offset, segid in self.leaves:
-                local, weights = self.segments.get(
-                    (segid, "postings", fieldname, text), lambda s=segment: _segment_postings(s, fieldname, text))
+                sidecar = self.sidecars[segid]
+                if sidecar is not None and sidecar.has_field(fieldname):
+                    local, weights = sidecar.postings(fieldname, text)
+                else:
+                    local, weights = self.segments.get(
+                        (segid, "postings", fieldname, text), lambda s=segment: _segment_postings(s, fieldname, text))
                 if len(local):
                     doc_parts.append(local + offset)
                     weight_parts.append(weights)
