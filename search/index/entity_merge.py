@@ -226,9 +226,18 @@ def apply_stored(maps: AliasMap, stored: dict) -> dict:
     return {**stored, "data": {**data, **mapped}}
 
 
-def canonical_filter(maps: AliasMap, facet: str, values: list[str]) -> list[str]:
+FilterLookup = dict[str, dict[str, str]]  # facet -> {casefolded value: canonical value in the same facet}
+
+
+def filter_lookup(maps: AliasMap) -> FilterLookup:
+    """The map as filters read it; built once per generation, not per query (the map can hold every value)."""
+    return {facet: {k.casefold(): t for k, (f, t) in facet_map.items() if f == facet and t is not None}
+            for facet, facet_map in maps.items()}
+
+
+def canonical_filter(lookup: FilterLookup, facet: str, values: list[str]) -> list[str]:
     """Filter values under the map, case-insensitively, so an old link on "Reagan" still finds its articles."""
-    same = {k.casefold(): t for k, (f, t) in maps.get(facet, {}).items() if f == facet and t is not None}
+    same = lookup.get(facet, {})
     return list(dict.fromkeys(same.get(v.casefold(), v) for v in values))
 
 

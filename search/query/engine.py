@@ -67,6 +67,7 @@ class Generation:
         self.columns = columns_mod.load(path)
         self.clusters = clusters_mod.load_column(path, self.columns.size)
         self.aliases = entity_merge.load(path)  # after load: computing the columns writes it
+        self.alias_filters = entity_merge.filter_lookup(self.aliases)
         self.labels = labels_mod.load(path)
         segments = segments if segments is not None else SegmentCache()
         self.postings = Postings(self.reader, self.columns, self.lock, segments, path)

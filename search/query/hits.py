@@ -55,7 +55,7 @@ class HitSet:
         masks = {}
         for name, values in selected.items():
             facet = self.cols.facets[name]
-            values = entity_merge.canonical_filter(self.gen.aliases, name, values)  # "Reagan" -> "Ronald Reagan"
+            values = entity_merge.canonical_filter(self.gen.alias_filters, name, values)  # "Reagan" -> "Ronald Reagan"
             masks[name] = facet.docs_mask(facet.ids_for(values), self.cols.size)
         return masks
 
