@@ -25,6 +25,23 @@ def reuters_files() -> list[Path]:
 
 needs_shared = pytest.mark.skipif(not SEED_ARTICLE.exists(), reason="../shared is not beside the project")
 
+# Debian's chromium, driven by the playwright package (its own browser download does not work here).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless chromium per browser-test module."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
 
 @functools.cache
 def model_unavailable() -> str | None:

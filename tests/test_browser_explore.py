@@ -12,7 +12,7 @@ import re
 from urllib.parse import quote
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, ROOT, args_of, serving, shoot, total_on
+from test_browser import CHROMIUM, DESKTOP, PHONE, ROOT, args_of, serving, shoot, total_on
 
 from search.build import BuildOptions, rebuild
 from search.index.generations import IndexHome
@@ -41,14 +41,6 @@ def server(tmp_path_factory):
 def reuters_server(reuters_index):
     with serving(reuters_index) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import write_jsonl
-from test_browser import CHROMIUM, PHONE, ROOT, args_of, browser, page, serving, shoot, total_on  # noqa: F401 (fixtures)
+from test_browser import CHROMIUM, PHONE, ROOT, args_of, page, serving, shoot, total_on  # noqa: F401 (fixtures)
 from test_research import wire_corpus
 
 from search.build import BuildOptions, rebuild
