@@ -10,49 +10,49 @@ from conftest import REUTERS_DIR
 from search.ingest import codes
 
 DESCRIPTIONS = """
-  Some notes (1990) on the categories.
+  Notes (2001) on some invented codes, in the layout of Reuters' description file.
 
-**Economic Indicator Codes (16)
+**Invented Indicator Codes (12)
 
-Consumer Price Index (CPI)
-Money/Foreign Exchange (MONEY-FX)
+Widget Output Index (WOI)
+Lamp/Oil Futures (LAMP-OIL)
 
 @begin[format]
-Grupo de Paises Exportadores
-[Group of Exporting Countries]
-(GEPLACEA)@*
-European Community (EC)@*
+Consejo de Productores Ficticios
+[Council of Fictional Producers]
+(COPROFIC)@*
+Northern Trade Circle (NTC)@*
 @end[format]
-Argentina
+Ruritania
 @begin[itemize]
-   President Raul Alfonsin  (ALFONSIN)
+   President Anna Kessler  (KESSLER)
 
    Deputy Minister and Minister of Agriculture and Food
-        Miroslav Toman  (TOMAN)
+        Piotr Lenz  (LENZ)
 @end[itemize]
-Alan Bond, chairman of Bond Corp Ltd  (BOND)
+Carla Moss, chairman of Moss Shipping Ltd  (MOSS)
 """
 
 
 def test_descriptions_one_and_several_lines():
     found = codes.read_descriptions(DESCRIPTIONS)
-    assert found["cpi"] == "Consumer Price Index"
-    assert found["money-fx"] == "Money/Foreign Exchange"
-    assert found["geplacea"] == "Grupo de Paises Exportadores"
-    assert found["ec"] == "European Community"
-    assert found["alfonsin"] == "President Raul Alfonsin"  # the heading "Argentina" is not joined to it
-    assert "16" not in found and "1990" not in found
+    assert found["woi"] == "Widget Output Index"
+    assert found["lamp-oil"] == "Lamp/Oil Futures"
+    assert found["coprofic"] == "Consejo de Productores Ficticios"
+    assert found["ntc"] == "Northern Trade Circle"
+    assert found["kessler"] == "President Anna Kessler"  # the heading "Ruritania" is not joined to it
+    assert "12" not in found and "2001" not in found
 
 
 def test_person_name_from_the_office_description():
-    assert codes.person_name("alfonsin", "President Raul Alfonsin") == "Raul Alfonsin"
-    assert codes.person_name("toman", "Deputy Minister and Minister of Agriculture and Food Miroslav Toman") \
-        == "Miroslav Toman"
-    assert codes.person_name("bond", "Alan Bond, chairman of Bond Corp Ltd") == "Alan Bond"
-    assert codes.person_name("o-kennedy", "Agriculture Minister Michael O'Kennedy") == "Michael O'Kennedy"
-    assert codes.person_name("deng-xiaoping", "Elder Statesman (a member of the Politburo) Deng Xiaoping") \
-        == "Deng Xiaoping"
-    assert codes.person_name("nobody", "President Raul Alfonsin") is None
+    assert codes.person_name("kessler", "President Anna Kessler") == "Anna Kessler"
+    assert codes.person_name("lenz", "Deputy Minister and Minister of Agriculture and Food Piotr Lenz") \
+        == "Piotr Lenz"
+    assert codes.person_name("moss", "Carla Moss, chairman of Moss Shipping Ltd") == "Carla Moss"
+    assert codes.person_name("o-hara", "Fisheries Minister Sean O'Hara") == "Sean O'Hara"
+    assert codes.person_name("li-wen", "Elder Statesman (a member of the Assembly) Li Wen") \
+        == "Li Wen"
+    assert codes.person_name("nobody", "President Anna Kessler") is None
 
 
 def test_readable_code():
@@ -68,14 +68,14 @@ def test_folder_labels_every_listed_code(tmp_path: Path):
     tmp_path = tmp_path / "reuters"
     tmp_path.mkdir()
     (tmp_path / "cat-descriptions_1.txt").write_text(DESCRIPTIONS, encoding="latin-1")
-    (tmp_path / "all-topics-strings.lc.txt").write_text("cpi\nmoney-fx\nveg-oil\n")
-    (tmp_path / "all-people-strings.lc.txt").write_text("alfonsin\njames-baker\n")
+    (tmp_path / "all-topics-strings.lc.txt").write_text("woi\nlamp-oil\nveg-oil\n")
+    (tmp_path / "all-people-strings.lc.txt").write_text("kessler\njames-baker\n")
     (tmp_path / "all-places-strings.lc.txt").write_text("west-germany \nusa\n")  # trailing blanks as shipped
     (tmp_path / "reut2-000.sgm").write_text("")
     labels = codes.labels_beside([tmp_path / "reut2-000.sgm"])
     assert labels == {
-        "topics": {"cpi": "Consumer Price Index", "money-fx": "Money/Foreign Exchange", "veg-oil": "Veg Oil"},
-        "people": {"alfonsin": "Raul Alfonsin", "james-baker": "James Baker"},
+        "topics": {"woi": "Widget Output Index", "lamp-oil": "Lamp/Oil Futures", "veg-oil": "Veg Oil"},
+        "people": {"kessler": "Anna Kessler", "james-baker": "James Baker"},
         "places": {"west-germany": "West Germany", "usa": "USA"},
     }
     assert codes.labels_beside([tmp_path]) == labels  # a folder source finds them too

@@ -2,8 +2,8 @@
 
 Reuters-21578 writes its categories as codes (``money-fx``, ``west-germany``, ``james-baker``)
 and ships what they mean: ``all-<facet>-strings.lc.txt`` lists each facet's codes and
-``cat-descriptions_*.txt`` describes most of them ("Money/Foreign Exchange (MONEY-FX)",
-"President Raul Alfonsin  (ALFONSIN)").  The files are read at build time from beside the
+``cat-descriptions_*.txt`` describes most of them, one "Description (CODE)" a line, people by
+their office ("President Anna Kessler  (KESSLER)").  The files are read at build time from beside the
 source files (never copied into the project); a code the descriptions leave out still gets
 a readable form of itself (``west-germany`` → "West Germany").  The value stays the filter
 key; the label is only shown.
@@ -113,7 +113,7 @@ def label_of(facet: str, code: str, description: str | None) -> str:
 def person_name(code: str, description: str) -> str | None:
     """The person's name inside a description of their office, found by its code.
 
-    ``(ALFONSIN, "President Raul Alfonsin")`` → "Raul Alfonsin": the words spelling the code
+    ``(KESSLER, "President Anna Kessler")`` → "Anna Kessler": the words spelling the code
     are the surname; capitalised words right before it are given names until a role word.
     """
     words = description.replace(",", " , ").split()
