@@ -30,7 +30,7 @@ import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -223,15 +223,20 @@ def _unique_pairs(pairs: np.ndarray, rows: int) -> np.ndarray:
 # -- building and updating -------------------------------------------------------------------------
 def build_state(ids: list[str], texts: Iterable[tuple[str, str]], settings: Settings = Settings()) -> State:
     """Clusters of a complete set of articles (one id per article, texts aligned with ids)."""
+    return signed_state(ids, *signatures(texts, settings), settings)
+
+
+def signed_state(ids: list[str], sigs: np.ndarray, figs: np.ndarray, settings: Settings = Settings()) -> State:
+    """Clusters of a complete set of articles already signed (rows aligned with ids)."""
     ids_arr = np.array(ids, dtype=str)
-    sigs, figs = signatures(texts, settings)
     order = np.argsort(ids_arr, kind="stable")
     ids_arr, sigs, figs = ids_arr[order], sigs[order], figs[order]
     return State(ids_arr, sigs, figs, find_edges(sigs, figs, settings), settings)
 
 
 def update_state(state: State, live_ids: np.ndarray, added_ids: list[str],
-                 added_texts: Iterable[tuple[str, str]]) -> State:
+                 added_texts: Iterable[tuple[str, str]] = (),
+                 signed: tuple[np.ndarray, np.ndarray] | None = None) -> State:
     """The state after an update: articles no longer live or replaced are dropped, added ones signed and probed."""
     settings = state.settings
     added = np.array(added_ids, dtype=str)
@@ -241,7 +246,7 @@ def update_state(state: State, live_ids: np.ndarray, added_ids: list[str],
     remap[kept] = np.arange(len(kept))
     edges = remap[state.edges].reshape(-1, 2)
     edges = edges[(edges >= 0).all(axis=1)]
-    new_sigs, new_figs = signatures(added_texts, settings)
+    new_sigs, new_figs = signed if signed is not None else signatures(added_texts, settings)
     ids = np.concatenate([state.ids[keep], added])
     sigs = np.vstack([state.sigs[keep], new_sigs])
     figs = np.vstack([state.figs[keep], new_figs])
@@ -318,24 +323,53 @@ def load_column(directory: Path, size: int) -> Column:
 
 
 # -- publish -------------------------------------------------------------------------------------
-def publish(directory: Path, articles: list, previous: Path | None = None) -> Column:
+class Signed:
+    """Ids and signatures of the articles a run wrote, signed batch by batch as they pass to the writers."""
+
+    def __init__(self, settings: Settings = Settings()):
+        self.settings = settings
+        self.ids: list[str] = []
+        self._sigs: list[np.ndarray] = []
+        self._figs: list[np.ndarray] = []
+
+    def add(self, articles: list) -> None:
+        sigs, figs = signatures([(a.title, a.body) for a in articles], self.settings)
+        self.ids.extend(a.id for a in articles)
+        self._sigs.append(sigs)
+        self._figs.append(figs)
+
+    def passing(self, batches: Iterable[list]) -> Iterator[list]:
+        for batch in batches:
+            self.add(batch)
+            yield batch
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self._sigs:
+            return signatures([], self.settings)
+        return np.vstack(self._sigs), np.vstack(self._figs)
+
+
+def publish(directory: Path, articles: list | Signed, previous: Path | None = None) -> Column:
     """Cluster a finished generation before it goes live (called by rebuild and update).
 
     ``articles``: what this run wrote (every article for a rebuild, the added/changed ones
-    for an update); ``previous``: the live generation an update started from. Its saved state
-    is reused, so an update signs only its own articles; without one (first run, changed
+    for an update), or their ``Signed`` form; ``previous``: the live generation an update started from. Its saved
+    state is reused, so an update signs only its own articles; without one (first run, changed
     settings) every article's text is read back from the index.
     """
     from search.index import columns
 
     directory = Path(directory)
     doc_ids = columns.load(directory).ids
+    if not isinstance(articles, Signed):
+        signed = Signed()
+        signed.add(articles)
+        articles = signed
     state = load_state(previous) if previous is not None else None
     if state is not None:
-        state = update_state(state, doc_ids[doc_ids != ""], [a.id for a in articles],
-                             [(a.title, a.body) for a in articles])
+        state = update_state(state, doc_ids[doc_ids != ""], articles.ids, signed=articles.arrays())
     elif previous is None:
-        state = build_state([a.id for a in articles], [(a.title, a.body) for a in articles])
+        state = signed_state(articles.ids, *articles.arrays())
     else:
         state = build_state(*_stored_texts(directory))
     return save(state, doc_ids, directory)
