@@ -79,7 +79,8 @@ def test_update_agrees_with_full_build(corpus):
     rng = random.Random(9)
     later = {**dict(items[5:]), "a-edit": ("Changed", story(rng)), "b": corpus["b"]}
     live = np.array([k for k in {**first, **later} if k != "a-copy"])
-    updated = clusters.update_state(state, live, list(later), later.values())
+    added = clusters.Signed(np.array(list(later)), *clusters.signatures(later.values()))
+    updated = clusters.update_state(state, live, added)
     final = {k: v for k, v in {**first, **later}.items() if k != "a-copy"}
     full = clusters.build_state(list(final), final.values())
     assert updated.ids.tolist() == full.ids.tolist()
