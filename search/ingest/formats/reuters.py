@@ -26,7 +26,8 @@ _D_RE = re.compile(r"<D>(.*?)</D>", re.DOTALL)
 _TAG_RE = re.compile(r"<[^>]+>")
 _TITLE_OR_DATELINE_RE = re.compile(r"<(TITLE|DATELINE)>.*?</\1>", re.DOTALL)
 _BRIEF_FILLER = "blah blah blah."
-_MONTHS = {m: n for n, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
+_MONTHS = {m: n for n, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV",
+                                        "DEC"), 1)}
 CATEGORY_FIELDS = {"topics": "TOPICS", "places": "PLACES", "people": "PEOPLE", "orgs": "ORGS"}
 
 
