@@ -109,6 +109,8 @@ def _element(text: str, tag: str) -> str:
 
 
 def _values(element: str) -> list[str]:
+    if "<D>" not in element:  # most category elements are empty
+        return []
     return [_unescape(v).strip() for v in _D_RE.findall(element) if v.strip()]
 
 
@@ -118,8 +120,7 @@ def _untagged_text(text: str) -> str:
     return _TAG_RE.sub(" ", inner).replace("******", " ")
 
 
-def _unescape(value: str) -> str:
-    return html.unescape(value)
+_unescape = html.unescape
 
 
 def _parse_reuters_date(value: str) -> datetime | None:
