@@ -107,3 +107,20 @@ def test_column_aligns_with_doc_numbers_and_keys_are_stable(corpus, tmp_path):
 def test_missing_column_means_every_doc_alone(tmp_path):
     column = clusters.load_column(tmp_path, 3)
     assert column.cluster.tolist() == [0, 1, 2] and len(set(column.keys.tolist())) == 3
+
+
+def test_bucket_pairs_are_every_pair_of_a_small_bucket_and_a_chain_through_a_big_one():
+    rng = np.random.default_rng(4)
+    sizes = [1, 2, 3, 5, clusters.SMALL_BUCKET, clusters.SMALL_BUCKET + 1, 70, 2, 1]
+    keys = np.repeat(rng.permutation(len(sizes)).astype(np.uint64) * np.uint64(2**40), sizes)
+    members = rng.permutation(len(keys)).astype(np.int64) * 3
+    shuffle = rng.permutation(len(keys))
+    found = clusters._pairs_in_buckets(keys[shuffle], members[shuffle])
+    expected, lo = set(), 0
+    for size in sizes:  # stable sort keeps the shuffled order inside a bucket: the chain follows it
+        group = [int(m) for m in members[shuffle][np.sort(np.flatnonzero(keys[shuffle] == keys[lo]))]]
+        links = zip(group[:-1], group[1:], strict=True) if size > clusters.SMALL_BUCKET else \
+            ((a, b) for n, a in enumerate(group) for b in group[n + 1:])
+        expected |= set(links)
+        lo += size
+    assert sorted(map(tuple, found.tolist())) == sorted(expected)

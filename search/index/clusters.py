@@ -149,20 +149,24 @@ def _has(sigs: np.ndarray) -> np.ndarray:
 
 
 def _pairs_in_buckets(keys: np.ndarray, members: np.ndarray) -> np.ndarray:
-    """Index pairs sharing a key: all pairs in small buckets, a chain through big ones (enough to connect)."""
+    """Index pairs sharing a key: all pairs in small buckets, a chain through big ones (enough to connect).
+
+    One step per bucket size, not per bucket: Reuters-21578 has ~10,000 buckets of 2+ articles over its
+    16 bands, and a ``triu_indices`` per bucket was 0.2 of the 0.24 CPU-s spent finding edges.
+    """
     order = np.argsort(keys, kind="stable")
     keys, members = keys[order], members[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     lengths = np.diff(np.r_[starts, len(keys)])
-    out = []
-    for start, size in zip(starts[lengths > 1].tolist(), lengths[lengths > 1].tolist(), strict=True):
-        group = members[start:start + size]
-        if size <= SMALL_BUCKET:
-            i, j = np.triu_indices(size, 1)
-            out.append(np.column_stack([group[i], group[j]]))
-        else:
-            out.append(np.column_stack([group[:-1], group[1:]]))
-    return np.vstack(out) if out else np.zeros((0, 2), dtype=np.int64)
+    out = [np.zeros((0, 2), dtype=np.int64)]
+    for size in np.unique(lengths[(lengths > 1) & (lengths <= SMALL_BUCKET)]).tolist():
+        first = starts[lengths == size][:, None]
+        i, j = np.triu_indices(size, 1)
+        out.append(np.column_stack([members[first + i].ravel(), members[first + j].ravel()]))
+    big = np.repeat(lengths > SMALL_BUCKET, lengths)  # per sorted row: in a big bucket
+    chained = np.flatnonzero(big[:-1] & (keys[1:] == keys[:-1]))
+    out.append(np.column_stack([members[chained], members[chained + 1]]))
+    return np.vstack(out)
 
 
 def _agree(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
