@@ -124,3 +124,16 @@ def test_bucket_pairs_are_every_pair_of_a_small_bucket_and_a_chain_through_a_big
         expected |= set(links)
         lo += size
     assert sorted(map(tuple, found.tolist())) == sorted(expected)
+
+
+def test_bands_are_the_ones_datasketch_chooses():
+    datasketch = pytest.importorskip("datasketch")
+    for num_perm in (16, 32, 64, 128):
+        for threshold in np.round(np.arange(0.05, 0.96, 0.05), 2).tolist():
+            try:
+                lsh = datasketch.MinHashLSH(threshold=threshold, num_perm=num_perm)
+            except ValueError:  # fewer than 2 bands: refused by both
+                with pytest.raises(ValueError):
+                    clusters._bands(threshold, num_perm)
+                continue
+            assert clusters._bands(threshold, num_perm) == (lsh.b, lsh.r), (threshold, num_perm)
