@@ -9,21 +9,25 @@ Why: Whoosh's ``SegmentWriter`` pushes every posting through its external-sort p
 per posting, pickled runs, a heap merge) and then one ``add_posting`` call, one per-document
 length lookup and one ``finish_term`` per term; measured on Reuters ×1, that was most of a
 build's CPU. The postings of the text fields are already in numpy arrays (the postings sidecar's
-``Collector``), so their blocks can be handed to Whoosh's own block writer whole.
+``Collector``), so a field's posting lists and term table rows are encoded whole from them
+(``w3_encode``) and written into Whoosh's own files.
 """
 
 from __future__ import annotations
 
 import itertools
-from array import array
-from collections.abc import Callable, Iterable
+import struct
+from collections.abc import Callable
 from operator import itemgetter
 
+import numpy as np
+from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
-# (ids, weights, values, min length, max length, max weight) of one block; the lengths are Whoosh's
-# quantised per-document field lengths (``doc_field_length``), None when no posting has one.
-Block = tuple[array, array, list, int | None, int, float]
+from search.index import w3_encode
+from search.index.w3_encode import FieldPostings
+
+_KEY_VALUE_LENGTHS = struct.Struct("!ii")  # filetables._lengths: a term table row's key and value lengths
 
 
 class _DroppingPool:
@@ -46,23 +50,22 @@ class _DroppingPool:
         return getattr(self._pool, name)
 
 
-def write_fields_in_blocks(writer: SegmentWriter, fields: dict[str, Callable[[int], Iterable[tuple[bytes, list]]]],
+def write_fields_in_blocks(writer: SegmentWriter, fields: dict[str, Callable[[], FieldPostings]],
                            check: Callable[[int], None]) -> None:
     """Make the writer take ``fields``' postings from callables instead of its pool.
 
-    Each callable gets the codec's block size and yields ``(term bytes, [Block, ...])`` in term
-    order; ``check`` gets the number of documents written before anything is (it raises if the
-    callables do not cover exactly those). The pool's own fields and
-    these are written in field-name order, the order Whoosh's pool gives (so the segment's field
-    map and term order are what Whoosh itself would write).
+    Each callable returns the field's ``FieldPostings`` (``w3_encode``); ``check`` gets the number
+    of documents written before anything is (it raises if the callables do not cover exactly
+    those). The pool's own fields and these are written in field-name order, the order Whoosh's
+    pool gives (so the segment's field map and term order are what Whoosh itself would write).
 
     Assumes: ``_flush_segment`` is "close the per-doc writer, ``fieldwriter.add_postings(schema,
     per-doc reader, pool postings)``, close the field writer" (2.7.4); ``add_postings`` may be
     called once per field (it starts and finishes the fields it sees); ``W3FieldWriter``'s
-    ``start_field``/``start_term``/``finish_term``/``finish_field`` and its ``_postwriter``
-    (a ``W3PostingsWriter``) whose ``_write_block`` writes the buffered ``_ids``/``_weights``/
-    ``_values`` with the block statistics ``_minlength``/``_maxlength``/``_maxweight``; the
-    ``W3Codec`` keeps its block size as ``_blocklimit``; ``writer.docnum`` counts the documents added.
+    ``start_field``/``finish_field`` (see ``_write_field`` for its files); the ``W3Codec`` keeps its
+    block size as ``_blocklimit`` and its zlib level as ``_compression`` (``w3_encode`` writes
+    uncompressed blocks only: ``fast_postings`` installs nothing for another level); ``writer.docnum``
+    counts the documents added.
     """
     writer.pool = _DroppingPool(writer.pool, set(fields))
 
@@ -78,7 +81,7 @@ def write_fields_in_blocks(writer: SegmentWriter, fields: dict[str, Callable[[in
             while pending is not None and pending[0] < name:
                 fieldwriter.add_postings(writer.schema, lengths, pending[1])
                 pending = next(pooled, None)
-            _write_field(fieldwriter, name, writer.schema[name], fields[name](blocklimit))
+            _write_field(fieldwriter, name, writer.schema[name], fields[name](), blocklimit)
         while pending is not None:
             fieldwriter.add_postings(writer.schema, lengths, pending[1])
             pending = next(pooled, None)
@@ -111,20 +114,38 @@ class _Lengths:
         self._reader.close()
 
 
-def _write_field(fieldwriter, name: str, fieldobj, terms: Iterable[tuple[bytes, list[Block]]]) -> None:
-    started = False
-    for btext, blocks in terms:
-        if not started:
-            fieldwriter.start_field(name, fieldobj)
-            started = True
-        fieldwriter.start_term(btext)
-        postwriter = fieldwriter._postwriter
-        for number, (ids, weights, values, minlength, maxlength, maxweight) in enumerate(blocks, start=1):
-            postwriter._ids, postwriter._weights, postwriter._values = ids, weights, values
-            postwriter._minlength, postwriter._maxlength, postwriter._maxweight = minlength, maxlength, maxweight
-            if number < len(blocks):
-                postwriter._write_block()
-        fieldwriter.finish_term()  # writes the buffered last block, marked last
-    if started:
-        fieldwriter.finish_field()
+def _write_field(fieldwriter, name: str, fieldobj, postings: FieldPostings, blocklimit: int) -> None:
+    """Write a field's posting lists and term table rows as two byte strings.
 
+    Assumes: ``W3FieldWriter`` keeps the posting file as ``_postfile`` (term infos point into it by
+    ``tell()`` offsets), the field's number as ``_fieldid`` (set by ``start_field``) and the term table
+    as ``_tindex``, an ``OrderedHashWriter`` whose ``add(key, value)`` writes ``struct "!ii"`` (key and
+    value lengths), key, value at ``dbfile.tell()``, appends that position to ``index``, the pair
+    ``(hashfn(key), position)`` to ``buckets[hash & 255]`` and remembers ``lastkey`` (keys must
+    increase); a key is ``pack_ushort(field number) + term bytes``.
+    """
+    if not postings.terms:
+        return
+    fieldwriter.start_field(name, fieldobj)
+    postfile = fieldwriter._postfile
+    data, infos = w3_encode.encode_field(postings, blocklimit, postfile.tell())
+    postfile.write(data)
+    tindex = fieldwriter._tindex
+    prefix = pack_ushort(fieldwriter._fieldid)
+    keys = [prefix + term for term in postings.terms]
+    if keys[0] <= tindex.lastkey or any(a >= b for a, b in zip(keys, keys[1:], strict=False)):
+        raise ValueError(f"{name}: terms not in increasing byte order")
+    size = infos.dtype.itemsize
+    values = infos.tobytes()
+    rows = [b"".join((_KEY_VALUE_LENGTHS.pack(len(key), size), key, values[i:i + size]))
+            for i, key in zip(range(0, len(values), size), keys, strict=True)]
+    dbfile = tindex.dbfile
+    where = dbfile.tell() + np.concatenate(([0], np.cumsum(np.fromiter(map(len, rows), np.int64, len(rows)))[:-1]))
+    dbfile.write(b"".join(rows))
+    hashfn, buckets = tindex.hashfn, tindex.buckets
+    for key, position in zip(keys, where.tolist(), strict=True):
+        h = hashfn(key)
+        buckets[h & 255].append((h, position))
+    tindex.index.extend(where.tolist())
+    tindex.lastkey = keys[-1]
+    fieldwriter.finish_field()
