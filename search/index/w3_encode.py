@@ -26,17 +26,14 @@ What it assumes of Whoosh 2.7.4 (``whoosh/codec/whoosh3.py``, ``whoosh/formats.p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pickle import dumps
 
 import numpy as np
-from whoosh.system import pack_int
 from whoosh.util.numeric import _length_byte_cache
 
+from search.index import w3_pickle
+
 MAGIC = b"W3Bl"  # whoosh3.WHOOSH3_HEADER_MAGIC
-PICKLE_BATCH = 1000  # pickle's list batch size (pickle.Pickler._BATCHSIZE)
-_LIST_HEAD = b"\x80\x02]q\x00"  # protocol 2, EMPTY_LIST, BINPUT 0
 _LENGTH_CACHE = np.frombuffer(_length_byte_cache, dtype=np.int32)
 _LENGTH_SATURATES = 106374  # length_to_byte gives 255 from here on
 TERMINFO = np.dtype([("flags", "u1"), ("weight", ">f4"), ("df", ">u4"), ("minlength", "u1"), ("maxlength", "u1"),
@@ -68,132 +65,215 @@ def length_bytes(lengths: np.ndarray) -> np.ndarray:
     return np.where(lengths >= _LENGTH_SATURATES, 255, found).astype(np.uint8)
 
 
-def _put_ints(out: np.ndarray, at: np.ndarray, values: np.ndarray) -> None:
-    """Write each value as pickle writes a non-negative int below 2**31 (``K``/``M``/``J`` + little-endian)."""
-    if len(values) and (values.min() < 0 or values.max() >= 2 ** 31):
-        raise ValueError("only ints in [0, 2**31) are encoded here")
-    wide, wider = values >= 256, values >= 65536
-    out[at] = np.where(wider, ord("J"), np.where(wide, ord("M"), ord("K")))
-    out[at + 1] = values & 255
-    out[at[wide] + 2] = (values[wide] >> 8) & 255
-    out[at[wider] + 3] = (values[wider] >> 16) & 255
-    out[at[wider] + 4] = values[wider] >> 24
-
-
-def _int_sizes(values: np.ndarray) -> np.ndarray:
-    return 2 + (values >= 256) + 2 * (values >= 65536)
-
-
-def positions_values(pos_ptr: np.ndarray, positions: np.ndarray) -> list[bytes]:
-    """``Positions.encode`` of every posting at once: one buffer built with numpy, then sliced."""
-    counts = np.diff(pos_ptr)
-    if len(counts) and counts.min() < 1:
-        raise ValueError("a posting without positions")
-    total = len(positions)
+def _position_deltas(pos_ptr: np.ndarray, positions: np.ndarray) -> np.ndarray:
     deltas = positions.astype(np.int64)
     deltas[1:] -= positions[:-1]
-    deltas[pos_ptr[:-1]] = positions[pos_ptr[:-1]]  # each posting's first delta is its first position
-    sizes = _int_sizes(deltas)
-    index = np.arange(total) - np.repeat(pos_ptr[:-1], counts)  # each delta's place in its posting
-    batches = -(-counts // PICKLE_BATCH)
-    head = 4 + len(_LIST_HEAD) + (counts > 1)  # count, list head, MARK unless there is one item
-    size_ptr = np.zeros(total + 1, np.int64)
-    np.cumsum(sizes, out=size_ptr[1:])
-    lengths = head + np.diff(size_ptr[pos_ptr]) + 2 * (batches - 1) + 2  # + "e(" between batches, "e."/"a."
-    starts = np.zeros(len(counts) + 1, np.int64)
-    np.cumsum(lengths, out=starts[1:])
-    out = np.empty(int(starts[-1]), np.uint8)
-    begin = starts[:-1]
-    for k in range(4):  # the count, big-endian
-        out[begin + k] = (counts >> (8 * (3 - k))) & 255
-    for k, byte in enumerate(_LIST_HEAD):
-        out[begin + 4 + k] = byte
-    out[begin[counts > 1] + 4 + len(_LIST_HEAD)] = ord("(")
-    at = np.repeat(begin + head, counts) + size_ptr[:-1] - np.repeat(size_ptr[pos_ptr[:-1]], counts) \
-        + 2 * (index // PICKLE_BATCH)
-    _put_ints(out, at, deltas)
-    split = (index > 0) & (index % PICKLE_BATCH == 0)  # "e(" closes a batch of 1000 and opens the next
-    out[at[split] - 2], out[at[split] - 1] = ord("e"), ord("(")
-    end = starts[1:]
-    out[end - 2] = np.where(counts > 1, ord("e"), ord("a"))
-    out[end - 1] = ord(".")
-    data = out.tobytes()
-    return [data[a:b] for a, b in zip(begin.tolist(), end.tolist(), strict=True)]
+    first = pos_ptr[:-1][np.diff(pos_ptr) > 0]
+    deltas[first] = positions[first]  # each posting's first delta is its first position
+    return deltas
+
+
+@dataclass
+class _Blocks:
+    """Where each block is: its postings ``start``/``end``, ``count``, and its first posting's block-relative
+    ``index`` of every posting; ``ptr`` gives each term's blocks."""
+
+    start: np.ndarray
+    end: np.ndarray
+    ptr: np.ndarray
+    of_posting: np.ndarray
+    index: np.ndarray
+
+    @classmethod
+    def cut(cls, term_ptr: np.ndarray, blocklimit: int) -> _Blocks:
+        counts = np.diff(term_ptr)
+        nblocks = -(-counts // blocklimit)
+        ptr = w3_pickle.exclusive_cumsum(nblocks)
+        term = np.repeat(np.arange(len(counts)), nblocks)
+        start = term_ptr[term] + (np.arange(len(term)) - ptr[term]) * blocklimit
+        end = np.minimum(start + blocklimit, term_ptr[term + 1])
+        of_posting = np.repeat(np.arange(len(start)), end - start)
+        return cls(start, end, ptr, of_posting, np.arange(int(term_ptr[-1])) - start[of_posting])
+
+    def within(self, sizes: np.ndarray) -> np.ndarray:
+        """Each posting's offset inside its block's run of ``sizes``."""
+        ends = w3_pickle.exclusive_cumsum(sizes)
+        return ends[:-1] - ends[self.start][self.of_posting]
+
+    def sums(self, sizes: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(sizes, self.start)
 
 
 def encode_field(field: FieldPostings, blocklimit: int, start: int) -> tuple[bytes, np.ndarray]:
     """(the field's posting lists, one term info per term) with the lists written from file offset ``start``."""
     term_ptr = np.asarray(field.term_ptr, dtype=np.int64)
     docs = np.asarray(field.docs, dtype=np.int64)
-    counts = np.diff(term_ptr)
-    if len(counts) and counts.min() < 1:
-        raise ValueError("a term without postings")
-    nblocks = -(-counts // blocklimit)
-    block_term = np.repeat(np.arange(len(counts)), nblocks)
-    block_ptr = np.zeros(len(counts) + 1, np.int64)
-    np.cumsum(nblocks, out=block_ptr[1:])
-    bstart = term_ptr[block_term] + (np.arange(len(block_term)) - block_ptr[block_term]) * blocklimit
-    bend = np.minimum(bstart + blocklimit, term_ptr[block_term + 1])
-    is_last = np.zeros(len(block_term), bool)
-    is_last[block_ptr[1:] - 1] = True
-
+    if len(term_ptr) < 2 or np.diff(term_ptr).min() < 1:
+        raise ValueError("no terms, or a term without postings")
+    blocks = _Blocks.cut(term_ptr, blocklimit)
+    count = blocks.end - blocks.start
     weights = np.asarray(field.weights, dtype=np.float64)
     w32 = weights.astype(np.float32)
-    bmin, bmax = np.minimum.reduceat(w32, bstart), np.maximum.reduceat(w32, bstart)
-    maxweight = np.maximum.reduceat(weights, bstart)
+    maxweight = np.maximum.reduceat(weights, blocks.start)
     if field.lengths is not None:
         lengths = np.asarray(field.lengths, dtype=np.int64)
-        minlen = np.minimum.reduceat(np.where(lengths > 0, lengths, np.iinfo(np.int64).max), bstart)
-        minlen[minlen == np.iinfo(np.int64).max] = 0  # None in Whoosh's block: length_to_byte(None) is 0
-        maxlen = np.maximum.reduceat(lengths, bstart)
+        minlen = np.minimum.reduceat(np.where(lengths > 0, lengths, _NONE), blocks.start)
+        maxlen = np.maximum.reduceat(lengths, blocks.start)
     else:
-        minlen = maxlen = np.zeros(len(bstart), np.int64)
-    minbyte, maxbyte = length_bytes(minlen), length_bytes(maxlen)
-
-    delta_ids = docs.copy()
-    delta_ids[1:] -= docs[:-1]
-    delta_ids[bstart] = docs[bstart]
+        minlen = np.full(len(count), _NONE)
+        maxlen = np.zeros(len(count), np.int64)
     values = None
     if field.positions is not None:
-        values = positions_values(np.asarray(field.pos_ptr, np.int64), np.asarray(field.positions, np.int64))
-    ones = (bmax == 1.0) & (bmin == 1.0)
-    pieces = list(_blocks(delta_ids.tolist(), w32.tolist(), values, bstart.tolist(), bend.tolist(),
-                          is_last.tolist(), block_ptr[:-1].tolist(), docs[bend - 1].tolist(), maxweight.tolist(),
-                          (bmin == bmax).tolist(), ones.tolist(), minbyte.tolist(), maxbyte.tolist()))
-    data = b"".join(pieces)
-    piece_ends = np.cumsum(np.fromiter(map(len, pieces), np.int64, len(pieces)))
-    # pieces per term: its magic, then one per block
-    term_piece_end = block_ptr[1:] + np.arange(1, len(counts) + 1) - 1
-    term_end = start + piece_ends[term_piece_end]
-    term_start = np.concatenate(([start], term_end[:-1]))
+        pos_ptr = np.asarray(field.pos_ptr, np.int64)
+        values = w3_pickle.Utf8IntLists(pos_ptr, _position_deltas(pos_ptr, np.asarray(field.positions, np.int64)))
+    data, block_pos = _write_blocks(blocks, count, docs, w32, maxweight, minlen, maxlen, values)
 
-    infos = np.zeros(len(counts), TERMINFO)
-    infos["weight"] = _term_weights(w32, term_ptr, bstart, block_ptr)
-    infos["df"] = counts
-    term_minlen = np.minimum.reduceat(np.where(minlen > 0, minlen, np.iinfo(np.int64).max), block_ptr[:-1])
-    infos["minlength"] = length_bytes(np.where(term_minlen == np.iinfo(np.int64).max, 0, term_minlen))
-    infos["maxlength"] = length_bytes(np.maximum.reduceat(maxlen, block_ptr[:-1]))
-    infos["maxweight"] = np.maximum(np.maximum.reduceat(maxweight, block_ptr[:-1]), 0)
+    infos = np.zeros(len(term_ptr) - 1, TERMINFO)
+    infos["weight"] = _term_weights(w32, term_ptr, blocks.start, blocks.ptr)
+    infos["df"] = np.diff(term_ptr)
+    term_minlen = np.minimum.reduceat(minlen, blocks.ptr[:-1])
+    infos["minlength"] = length_bytes(np.where(term_minlen == _NONE, 0, term_minlen))
+    infos["maxlength"] = length_bytes(np.maximum.reduceat(maxlen, blocks.ptr[:-1]))
+    infos["maxweight"] = np.maximum(np.maximum.reduceat(maxweight, blocks.ptr[:-1]), 0)
     infos["minid"] = docs[term_ptr[:-1]]
     infos["maxid"] = docs[term_ptr[1:] - 1]
-    infos["offset"] = term_start
-    infos["length"] = term_end - term_start
+    infos["offset"] = start + block_pos[blocks.ptr[:-1]]
+    infos["length"] = block_pos[blocks.ptr[1:]] - block_pos[blocks.ptr[:-1]]
     return data, infos
 
 
-def _blocks(delta_ids, w32, values, bstart, bend, is_last, first_block, last_ids, maxweights, equal, ones,
-            minbyte, maxbyte) -> Iterator[bytes]:
-    """Each term's magic and each block's length, info and data, in file order (one piece per block)."""
-    first = set(first_block)
-    for b, (a, z) in enumerate(zip(bstart, bend, strict=True)):
-        if b in first:
-            yield MAGIC
-        weight = maxweights[b]
-        info = dumps((z - a, last_ids[b], weight if weight > 0 else 0, 0, minbyte[b], maxbyte[b]), 2)
-        data = dumps((tuple(delta_ids[a:z]), None if ones[b] else w32[a] if equal[b] else tuple(w32[a:z]),
-                      None if values is None else tuple(values[a:z])), 2)
-        size = len(info) + len(data)
-        yield b"".join((pack_int(-size if is_last[b] else size), info, data))
+def _put_4(out: np.ndarray, at: np.ndarray, values: np.ndarray) -> None:
+    """The four bytes of each 4-byte value, in its dtype's byte order."""
+    raw = values.view(np.uint8).reshape(-1, 4)
+    for k in range(4):
+        out[at + k] = raw[:, k]
+
+
+_NONE = np.iinfo(np.int64).max  # no length: None in Whoosh's block statistics
+
+
+def _write_blocks(blocks: _Blocks, count, docs, w32, maxweight, minlen, maxlen, values) -> tuple[bytes, np.ndarray]:
+    """Every block of the field (with each term's magic) in one buffer; returns it and each block's offset.
+
+    The data pickle's memo: the ids tuple is 0, a weights tuple 1; then per value (``bytes`` as
+    ``codecs.encode(str, "latin1")``) the global ``_codecs.encode`` (first value only, got back by
+    the others), the string, ``"latin1"`` (first only, got back by the others), the argument tuple
+    and the result; then the values tuple and the outer tuple.
+    """
+    p = w3_pickle
+    bstart, post = blocks.start, blocks.of_posting
+    first = np.zeros(len(count), bool)
+    first[blocks.ptr[:-1]] = True
+    last = np.zeros(len(count), bool)
+    last[blocks.ptr[1:] - 1] = True
+    mark = p.tuple_open_sizes(count)
+    bmin, bmax = np.minimum.reduceat(w32, bstart), np.maximum.reduceat(w32, bstart)
+    kind = np.where((bmin == 1.0) & (bmax == 1.0), 0, np.where(bmin == bmax, 1, 2))  # None, one float, tuple
+    no_weight = maxweight <= 0  # the block's maximum stays Whoosh's initial int 0
+    delta_ids = docs.copy()
+    delta_ids[1:] -= docs[:-1]
+    delta_ids[bstart] = docs[bstart]
+    last_ids = docs[blocks.end - 1]
+    minbyte, maxbyte = length_bytes(np.where(minlen == _NONE, 0, minlen)), length_bytes(maxlen)
+
+    info_size = 3 + p.int_sizes(count) + p.int_sizes(last_ids) + np.where(no_weight, 2, 9) + 10
+    id_sizes = p.int_sizes(delta_ids)
+    ids_size = mark + blocks.sums(id_sizes) + 3
+    weight_size = np.where(kind == 0, 1, np.where(kind == 1, 9, mark + 9 * count + 3))
+    base = 1 + (kind == 2)  # the memo index after the ids and weights
+    if values is not None:
+        ulen = values.sizes
+        j = blocks.index
+        head = j == 0
+        pbase = base[post]
+        str_idx = np.where(head, pbase + 1, pbase + 3 * j + 2)
+        tup_idx, red_idx = np.where(head, pbase + 3, pbase + 3 * j + 3), np.where(head, pbase + 4, pbase + 3 * j + 4)
+        chunk = (16 + 11) * head + 2 + 5 + ulen + p.memo_sizes(str_idx) + 2 + 1 + p.memo_sizes(tup_idx) + 1 \
+            + p.memo_sizes(red_idx)
+        values_idx = base + 3 * count + 2
+        values_size = mark + blocks.sums(chunk) + 1 + p.memo_sizes(values_idx)
+        outer_idx = values_idx + 1
+    else:
+        values_size, outer_idx = np.ones(len(count), np.int64), base
+    data_size = 2 + ids_size + weight_size + values_size + 2 + p.memo_sizes(outer_idx)
+    block_pos = p.exclusive_cumsum(4 * first + 4 + info_size + data_size)
+    out = np.zeros(int(block_pos[-1]), np.uint8)
+    at = block_pos[:-1].copy()
+
+    p.put_const(out, at[first], MAGIC)
+    at += 4 * first
+    frame = np.where(last, -1, 1) * (info_size + data_size)
+    _put_4(out, at, frame.astype(">i4"))
+    at += 4
+    p.put_const(out, at, b"\x80\x02(")  # the info tuple: count, last id, max weight, zlib level, lengths
+    at += 3
+    p.put_ints(out, at, count)
+    at += p.int_sizes(count)
+    p.put_ints(out, at, last_ids)
+    at += p.int_sizes(last_ids)
+    p.put_const(out, at[no_weight], b"K\x00")
+    p.put_floats(out, at[~no_weight], maxweight[~no_weight])
+    at += np.where(no_weight, 2, 9)
+    p.put_const(out, at, b"K\x00K")
+    out[at + 3] = minbyte
+    out[at + 4] = ord("K")
+    out[at + 5] = maxbyte
+    p.put_const(out, at + 6, b"tq\x00.")
+    at += 10
+
+    p.put_const(out, at, b"\x80\x02")  # the data tuple: ids, weights, values
+    at += 2
+    out[at[mark == 1]] = p.MARK[0]
+    p.put_ints(out, at[post] + mark[post] + blocks.within(id_sizes), delta_ids)
+    at += ids_size
+    p.put_tuple_close(out, at - 3, count)
+    p.put_const(out, at - 2, b"q\x00")
+    out[at[kind == 0]] = ord("N")
+    single = kind == 1
+    p.put_floats(out, at[single], w32[bstart[single]])
+    many = kind == 2
+    out[at[many & (mark == 1)]] = p.MARK[0]
+    in_many = many[post]
+    p.put_floats(out, (at + mark)[post][in_many] + 9 * blocks.index[in_many], w32[in_many])
+    close = (at + mark + 9 * count)[many]
+    p.put_tuple_close(out, close, count[many])
+    p.put_const(out, close + 1, b"q\x01")
+    at += weight_size
+    if values is None:
+        out[at] = ord("N")
+    else:
+        out[at[mark == 1]] = p.MARK[0]
+        c = (at + mark)[post] + blocks.within(chunk)
+        p.put_const(out, c[head], b"c_codecs\nencode\n")
+        c += 16 * head
+        p.put_memo(out, c[head], pbase[head])
+        p.put_memo(out, c[~head], pbase[~head], get=True)
+        c += 2
+        out[c] = ord("X")
+        _put_4(out, c + 1, ulen.astype("<i4"))
+        c += 5
+        values.put(out, c)
+        c += ulen
+        p.put_memo(out, c, str_idx)
+        c += p.memo_sizes(str_idx)
+        p.put_const(out, c[head], b"X\x06\x00\x00\x00latin1")
+        c += 11 * head
+        p.put_memo(out, c[head], pbase[head] + 2)
+        p.put_memo(out, c[~head], pbase[~head] + 2, get=True)
+        c += 2
+        out[c] = p.TUPLE_N[2]
+        p.put_memo(out, c + 1, tup_idx)
+        c += 1 + p.memo_sizes(tup_idx)
+        out[c] = ord("R")
+        p.put_memo(out, c + 1, red_idx)
+        close = at + values_size - 1 - p.memo_sizes(values_idx)
+        p.put_tuple_close(out, close, count)
+        p.put_memo(out, close + 1, values_idx)
+    at += values_size
+    out[at] = p.TUPLE_N[3]
+    p.put_memo(out, at + 1, outer_idx)
+    out[at + 1 + p.memo_sizes(outer_idx)] = ord(".")
+    return out.tobytes(), block_pos
 
 
 def _term_weights(w32: np.ndarray, term_ptr: np.ndarray, bstart: np.ndarray, block_ptr: np.ndarray) -> np.ndarray:
