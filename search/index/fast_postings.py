@@ -43,13 +43,14 @@ def handled(fmt) -> bool:
 
 
 def field_postings(collector: Collector, name: str, fieldobj) -> FieldPostings:
-    """What Whoosh's writer would get for one recorded field: weights count × boost, quantised lengths."""
+    """What Whoosh's writer would get for one recorded field: weights frequency × the format's boost
+    (``Positions``/``Existence.word_values``), the documents' lengths as Whoosh reads them back."""
     arrays = collector.arrays(name)
     docs = arrays["docs"].astype(np.int64)
     pos_ptr = arrays["pos_ptr"]
     positional = isinstance(fieldobj.format, Positions)
     counts = np.diff(pos_ptr) if positional else np.ones(len(docs), np.int64)  # Existence: frequency 1
-    weights = counts * collector.boost(name)
+    weights = counts * fieldobj.format.field_boost
     lengths = _quantised_lengths(docs, counts, collector.docnum)[docs] if fieldobj.scorable else None
     return FieldPostings(terms=arrays["terms"].tolist(), term_ptr=arrays["term_ptr"], docs=docs,
                          weights=weights.astype(np.float64), lengths=lengths,

@@ -246,8 +246,8 @@ def _write_blocks(blocks: _Blocks, count, docs, w32, maxweight, minlen, maxlen, 
         c = (at + mark)[post] + blocks.within(chunk)
         p.put_const(out, c[head], b"c_codecs\nencode\n")
         c += 16 * head
-        p.put_memo(out, c[head], pbase[head])
-        p.put_memo(out, c[~head], pbase[~head], get=True)
+        p.put_memo(out, c, pbase, get=True)  # base < 256: two bytes either way
+        out[c[head]] = ord("q")  # the first value puts what the others get
         c += 2
         out[c] = ord("X")
         _put_4(out, c + 1, ulen.astype("<i4"))
@@ -258,8 +258,8 @@ def _write_blocks(blocks: _Blocks, count, docs, w32, maxweight, minlen, maxlen, 
         c += p.memo_sizes(str_idx)
         p.put_const(out, c[head], b"X\x06\x00\x00\x00latin1")
         c += 11 * head
-        p.put_memo(out, c[head], pbase[head] + 2)
-        p.put_memo(out, c[~head], pbase[~head] + 2, get=True)
+        p.put_memo(out, c, pbase + 2, get=True)
+        out[c[head]] = ord("q")
         c += 2
         out[c] = p.TUPLE_N[2]
         p.put_memo(out, c + 1, tup_idx)

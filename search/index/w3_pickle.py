@@ -33,12 +33,15 @@ def put_ints(out: np.ndarray, at: np.ndarray, values: np.ndarray) -> None:
     """Each value as pickle writes an int in [0, 2**31) (``int_sizes`` bytes each)."""
     if len(values) and (values.min() < 0 or values.max() >= 2 ** 31):
         raise ValueError("only ints in [0, 2**31) are encoded here")
-    wide, wider = values >= 256, values >= 65536
-    out[at] = np.where(wider, ord("J"), np.where(wide, ord("M"), ord("K")))
-    out[at + 1] = values & 255
-    out[at[wide] + 2] = (values[wide] >> 8) & 255
-    out[at[wider] + 3] = (values[wider] >> 16) & 255
-    out[at[wider] + 4] = values[wider] >> 24
+    out[at] = ord("K")
+    out[at + 1] = values.astype(np.uint8)  # the low byte (a cast keeps it)
+    wide = np.flatnonzero(values >= 256)  # few: the rest are done
+    at, values = at[wide], values[wide]
+    out[at] = np.where(values >= 65536, ord("J"), ord("M"))
+    out[at + 2] = (values >> 8).astype(np.uint8)
+    wider = np.flatnonzero(values >= 65536)
+    out[at[wider] + 3] = (values[wider] >> 16).astype(np.uint8)
+    out[at[wider] + 4] = (values[wider] >> 24).astype(np.uint8)
 
 
 def memo_sizes(index: np.ndarray) -> np.ndarray:
@@ -47,12 +50,14 @@ def memo_sizes(index: np.ndarray) -> np.ndarray:
 
 def put_memo(out: np.ndarray, at: np.ndarray, index: np.ndarray, get: bool = False) -> None:
     """BINPUT/LONG_BINPUT (or BINGET/LONG_BINGET) of each memo index (``memo_sizes`` bytes each)."""
-    long = index >= 256
     short_op, long_op = (b"h", b"j") if get else (b"q", b"r")
-    out[at] = np.where(long, long_op[0], short_op[0])
-    out[at + 1] = index & 255
+    out[at] = short_op[0]
+    out[at + 1] = index.astype(np.uint8)
+    long = np.flatnonzero(index >= 256)
+    at, index = at[long], index[long]
+    out[at] = long_op[0]
     for k in (1, 2, 3):
-        out[at[long] + 1 + k] = (index[long] >> (8 * k)) & 255
+        out[at + 1 + k] = (index >> (8 * k)).astype(np.uint8)
 
 
 def put_const(out: np.ndarray, at: np.ndarray, const: bytes) -> None:
@@ -90,9 +95,11 @@ def _utf8_sizes(byte: np.ndarray) -> np.ndarray:
 
 def _put_utf8(out: np.ndarray, at: np.ndarray, byte: np.ndarray) -> None:
     """Each byte as the UTF-8 of its latin-1 character: one byte below 0x80, else two."""
-    high = byte >= 0x80
-    out[at] = np.where(high, 0xC0 | (byte >> 6), byte)
-    out[at[high] + 1] = 0x80 | (byte[high] & 0x3F)
+    out[at] = byte
+    high = np.flatnonzero(byte >= 0x80)
+    at, byte = at[high], byte[high]
+    out[at] = 0xC0 | (byte >> 6)
+    out[at + 1] = 0x80 | (byte & 0x3F)
 
 
 class Utf8IntLists:
@@ -110,8 +117,8 @@ class Utf8IntLists:
         if len(items) and (items.min() < 0 or items.max() >= 2 ** 31):
             raise ValueError("only ints in [0, 2**31) are encoded here")
         self.counts, self.items = counts, items
-        self.count_bytes = [(counts >> (8 * (3 - k))) & 255 for k in range(4)]  # pack_uint: big-endian
-        self.item_bytes = [(items >> (8 * k)) & 255 for k in range(4)]  # K/M/J payloads: little-endian
+        self.count_bytes = [((counts >> (8 * (3 - k))) & 255).astype(np.uint8) for k in range(4)]  # big-endian
+        self.item_bytes = [((items >> (8 * k)) & 255).astype(np.uint8) for k in range(4)]  # K/M/J: little-endian
         self.width = 1 + (items >= 256) + 2 * (items >= 65536)
         item_sizes = 1 + _utf8_sizes(self.item_bytes[0])
         for k in (1, 2, 3):
@@ -134,10 +141,14 @@ class Utf8IntLists:
         item_at = np.repeat(at, self.counts) + self.item_offsets
         out[item_at] = np.array([0, ord("K"), ord("M"), 0, ord("J")], np.uint8)[self.width]
         item_at += 1
-        for k, byte in enumerate(self.item_bytes):
-            wide = self.width > k
-            _put_utf8(out, item_at[wide], byte[wide])
-            item_at[wide] += _utf8_sizes(byte[wide])
+        _put_utf8(out, item_at, self.item_bytes[0])
+        wide = np.flatnonzero(self.width > 1)  # few: M and J items
+        item_at = item_at[wide] + _utf8_sizes(self.item_bytes[0][wide])
+        for k in (1, 2, 3):
+            wide_k = self.width[wide] > k
+            byte = self.item_bytes[k][wide][wide_k]
+            _put_utf8(out, item_at[wide_k], byte)
+            item_at[wide_k] += _utf8_sizes(byte)
         split = np.repeat(at, self.counts)[self.split] + self.item_offsets[self.split]
         out[split - 2], out[split - 1] = APPENDS[0], MARK[0]
         end = at + self.sizes
