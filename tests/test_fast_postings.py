@@ -65,31 +65,9 @@ def _raw(ix) -> dict:
 
 
 def _read_back(ix) -> dict[str, FieldPostings]:
-    """Every indexed field's postings as Whoosh reads them from a segment, in ``FieldPostings`` form."""
-    fields = {}
     with ix.reader() as reader:
         (leaf, _), = reader.leaf_readers()
-        for name in leaf.indexed_field_names():
-            fieldobj, terms, counts, docs, weights, positions = ix.schema[name], [], [], [], [], []
-            for term in leaf.lexicon(name):
-                matcher = leaf.postings(name, term)
-                terms.append(term)
-                counts.append(0)
-                while matcher.is_active():
-                    counts[-1] += 1
-                    docs.append(matcher.id())
-                    weights.append(matcher.weight())
-                    if isinstance(fieldobj.format, Positions):
-                        positions.append(matcher.value_as("positions"))
-                    matcher.next()
-            lengths = [leaf.doc_field_length(d, name) for d in docs] if fieldobj.scorable else None
-            positional = isinstance(fieldobj.format, Positions)
-            fields[name] = FieldPostings(
-                terms=terms, term_ptr=w3_pickle.exclusive_cumsum(np.array(counts)), docs=np.array(docs),
-                weights=np.array(weights), lengths=None if lengths is None else np.array(lengths),
-                pos_ptr=w3_pickle.exclusive_cumsum(np.array([len(p) for p in positions])) if positional else None,
-                positions=np.array([x for p in positions for x in p], np.int64) if positional else None)
-    return fields
+        return {name: FieldPostings.read(leaf, name) for name in leaf.indexed_field_names()}
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from whoosh.formats import Positions
 from whoosh.util.numeric import _length_byte_cache
 
 from search.index import w3_pickle
@@ -57,6 +58,31 @@ class FieldPostings:
     lengths: np.ndarray | None = None
     pos_ptr: np.ndarray | None = None
     positions: np.ndarray | None = None
+
+    @classmethod
+    def read(cls, leaf, name: str) -> FieldPostings:
+        """A field's postings as Whoosh reads them from a segment (public API, slow): what the tests and
+        ``bench/bench_flush.py`` write again to compare with Whoosh's own files."""
+        fieldobj = leaf.schema[name]
+        positional = isinstance(fieldobj.format, Positions)
+        terms, counts, docs, weights, positions = [], [], [], [], []
+        for term in leaf.lexicon(name):
+            matcher = leaf.postings(name, term)
+            terms.append(term)
+            counts.append(0)
+            while matcher.is_active():
+                counts[-1] += 1
+                docs.append(matcher.id())
+                weights.append(matcher.weight())
+                if positional:
+                    positions.append(matcher.value_as("positions"))
+                matcher.next()
+        lengths = np.array([leaf.doc_field_length(d, name) for d in docs], np.int64) if fieldobj.scorable else None
+        return cls(terms=terms, term_ptr=w3_pickle.exclusive_cumsum(np.array(counts, np.int64)),
+                   docs=np.array(docs, np.int64), weights=np.array(weights, np.float64), lengths=lengths,
+                   pos_ptr=w3_pickle.exclusive_cumsum(np.array(list(map(len, positions)), np.int64))
+                   if positional else None,
+                   positions=np.array([x for p in positions for x in p], np.int64) if positional else None)
 
 
 def length_bytes(lengths: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from search.index import w3_encode
 from search.index.w3_encode import FieldPostings
 
 _KEY_VALUE_LENGTHS = struct.Struct("!ii")  # filetables._lengths: a term table row's key and value lengths
+_SLOT = np.dtype([("hash", ">u4"), ("position", ">i8")])  # filetables._pointer ("!Iq"): one hash table slot
 
 
 class _DroppingPool:
@@ -85,7 +86,7 @@ def write_fields_in_blocks(writer: SegmentWriter, fields: dict[str, Callable[[],
         while pending is not None:
             fieldwriter.add_postings(writer.schema, lengths, pending[1])
             pending = next(pooled, None)
-        fieldwriter.close()
+        close_field_writer(fieldwriter)
         if lengths:
             lengths.close()
 
@@ -149,3 +150,40 @@ def _write_field(fieldwriter, name: str, fieldobj, postings: FieldPostings, bloc
     tindex.index.extend(where.tolist())
     tindex.lastkey = keys[-1]
     fieldwriter.finish_field()
+
+
+def close_field_writer(fieldwriter) -> None:
+    """Close the field writer, its term table's 256 hash tables written as one numpy array each.
+
+    Assumes: ``HashWriter._write_hashes`` writes, for each of the 256 ``buckets`` in order, at
+    ``dbfile.tell()`` a table of ``2 * len(bucket)`` slots of ``struct "!Iq"`` (hash, row position),
+    empty ones ``(0, 0)``, each ``(hash, position)`` of the bucket placed in insertion order at slot
+    ``(hash >> 8) % slots`` or the next free one (wrapping), and appends ``(table position, slots)``
+    to ``directory``; ``close`` calls it first. Whoosh writes each slot with its own ``write`` call
+    (measured: 0.2 s of a 0.9 s flush for 96k terms).
+    """
+    tindex = fieldwriter._tindex
+
+    def write_hashes() -> None:
+        dbfile = tindex.dbfile
+        for entries in tindex.buckets:
+            slots = 2 * len(entries)
+            tindex.directory.append((dbfile.tell(), slots))
+            if not slots:
+                continue
+            taken = [-1] * slots
+            for number, (hashval, _) in enumerate(entries):
+                slot = (hashval >> 8) % slots
+                while taken[slot] >= 0:
+                    slot = (slot + 1) % slots
+                taken[slot] = number
+            table = np.zeros(slots, _SLOT)
+            placed = np.array(taken)
+            filled = np.flatnonzero(placed >= 0)
+            entries_array = np.array(entries, dtype=np.int64).reshape(-1, 2)[placed[filled]]
+            table["hash"][filled] = entries_array[:, 0]
+            table["position"][filled] = entries_array[:, 1]
+            dbfile.write(table.tobytes())
+
+    tindex._write_hashes = write_hashes
+    fieldwriter.close()
