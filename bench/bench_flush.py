@@ -1,6 +1,6 @@
 """Segment flush on Reuters-21578: Whoosh's own posting writer vs ``w3_encode``, same postings, same run.
 
-    python bench/bench_flush.py [--rounds 3] [--workers 2]
+    python bench/bench_flush.py [--rounds 3] [--workers 2] [--baseline DIR ...]
 
 Builds the segment of build worker 0 of ``--workers`` (the articles a rebuild gives it), reads every
 indexed field's postings back (``FieldPostings.read``), then writes them into fresh posting and term
@@ -14,17 +14,24 @@ files, each round both ways:
 Both include closing the field writer (the term table's hash tables: ``close_field_writer``
 for ``w3_encode``). The files are checked
 byte-identical. CPU is this process's user+system time, best of ``--rounds``.
+
+With ``--baseline DIR`` (a checkout of another commit, e.g. ``git archive main | tar -x -C DIR``,
+with ``../shared`` beside it), a second table gives bench/bench_index.py's full rebuild with given
+entities (CPU of the process and its workers) for each such tree and this one, in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+REBUILD = "newsearch rebuild (given entities)"  # bench/bench_index.py's variant
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -96,10 +103,20 @@ def write(kind: str, storage, codec, schema, fields: dict, items, lengths) -> tu
     return spent, files
 
 
+def rebuild(tree: Path) -> dict:
+    """bench/bench_index.py's rebuild variant run from ``tree`` (its own code) in a child process."""
+    with tempfile.TemporaryDirectory(prefix="bench-flush-rebuild-") as scratch:
+        out = subprocess.run([sys.executable, str(tree / "bench" / "bench_index.py"), "--variant", REBUILD,
+                              "--workdir", scratch, "--seed-dir", scratch], capture_output=True, text=True,
+                             cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--baseline", action="append", default=[], type=Path)
     args = parser.parse_args()
 
     from whoosh.filedb.filestore import FileStorage
@@ -133,8 +150,15 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for kind, spent in best.items():
         print(f"| {kind} | {spent:.2f} | {spent / postings * 1e6:.2f} | {best['whoosh'] / spent:.1f}x |")
+    if args.baseline:
+        print(f"\n| tree ({REBUILD}) | docs | CPU s | vs this tree |")
+        print("|---|---:|---:|---:|")
+        runs = {str(tree): rebuild(tree.resolve()) for tree in [*args.baseline, ROOT]}
+        for tree, run in runs.items():
+            print(f"| {tree} | {run['docs']} | {run['cpu_s']:.1f} | {run['cpu_s'] / runs[str(ROOT)]['cpu_s']:.2f}x |")
+    baselines = "".join(f" --baseline {tree}" for tree in args.baseline)
     print(f"\nbest of {args.rounds} round(s); command: python bench/bench_flush.py --rounds {args.rounds} "
-          f"--workers {args.workers}")
+          f"--workers {args.workers}{baselines}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ build's CPU. The postings of the text fields are already in numpy arrays (the po
 from __future__ import annotations
 
 import itertools
-import struct
 from collections.abc import Callable
 from operator import itemgetter
 
@@ -27,7 +26,6 @@ from whoosh.writing import SegmentWriter
 from search.index import w3_encode
 from search.index.w3_encode import FieldPostings
 
-_KEY_VALUE_LENGTHS = struct.Struct("!ii")  # filetables._lengths: a term table row's key and value lengths
 _SLOT = np.dtype([("hash", ">u4"), ("position", ">i8")])  # filetables._pointer ("!Iq"): one hash table slot
 
 
@@ -136,20 +134,39 @@ def _write_field(fieldwriter, name: str, fieldobj, postings: FieldPostings, bloc
     keys = [prefix + term for term in postings.terms]
     if keys[0] <= tindex.lastkey or any(a >= b for a, b in zip(keys, keys[1:], strict=False)):
         raise ValueError(f"{name}: terms not in increasing byte order")
-    size = infos.dtype.itemsize
-    values = infos.tobytes()
-    rows = [b"".join((_KEY_VALUE_LENGTHS.pack(len(key), size), key, values[i:i + size]))
-            for i, key in zip(range(0, len(values), size), keys, strict=True)]
     dbfile = tindex.dbfile
-    where = dbfile.tell() + np.concatenate(([0], np.cumsum(np.fromiter(map(len, rows), np.int64, len(rows)))[:-1]))
-    dbfile.write(b"".join(rows))
-    hashfn, buckets = tindex.hashfn, tindex.buckets
-    for key, position in zip(keys, where.tolist(), strict=True):
-        h = hashfn(key)
-        buckets[h & 255].append((h, position))
+    rows, where = _rows(keys, infos)
+    where += dbfile.tell()
+    dbfile.write(rows)
+    hashes = np.fromiter(map(tindex.hashfn, keys), np.int64, len(keys))
+    order = np.argsort(hashes & 255, kind="stable")  # each bucket's rows in insertion order
+    bounds = np.searchsorted((hashes & 255)[order], np.arange(257))
+    pairs = list(zip(hashes[order].tolist(), where[order].tolist(), strict=True))
+    for bucket, (low, high) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)):
+        tindex.buckets[bucket].extend(pairs[low:high])
     tindex.index.extend(where.tolist())
     tindex.lastkey = keys[-1]
     fieldwriter.finish_field()
+
+
+def _rows(keys: list[bytes], infos: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """The term table rows ``struct "!ii"`` (key and value lengths) + key + value, and each row's offset."""
+    size = infos.dtype.itemsize
+    key_sizes = np.fromiter(map(len, keys), np.int64, len(keys))
+    starts = np.zeros(len(keys) + 1, np.int64)
+    np.cumsum(8 + key_sizes + size, out=starts[1:])
+    out = np.empty(int(starts[-1]), np.uint8)
+    at = starts[:-1]
+    lengths = np.empty(len(keys), np.dtype([("key", ">i4"), ("value", ">i4")]))
+    lengths["key"], lengths["value"] = key_sizes, size
+    for column, at_column in ((lengths.view(np.uint8).reshape(-1, 8), at),
+                              (infos.view(np.uint8).reshape(-1, size), at + 8 + key_sizes)):
+        for k in range(column.shape[1]):
+            out[at_column + k] = column[:, k]
+    key_bytes = np.frombuffer(b"".join(keys), np.uint8)
+    key_starts = np.cumsum(key_sizes) - key_sizes
+    out[np.repeat(at + 8 - key_starts, key_sizes) + np.arange(len(key_bytes))] = key_bytes
+    return out.tobytes(), at.copy()
 
 
 def close_field_writer(fieldwriter) -> None:
