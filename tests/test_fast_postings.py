@@ -77,12 +77,15 @@ def built(tmp_path_factory):
     whoosh = _segment(root / "whoosh", articles)
     fast = _segment(root / "fast", articles, fast_postings.install)
     fields = _read_back(whoosh)
+    return whoosh, fast, _segment(root / "arrays", articles, _from_arrays(fields)), fields
 
-    def every_field(w, collector):
+
+def _from_arrays(fields: dict[str, FieldPostings]):
+    """An ``install`` that has the writer take every field's postings from these arrays."""
+    def install(w, collector):
         whoosh_blocks.write_fields_in_blocks(w, {name: (lambda name=name: fields[name]) for name in fields},
                                              check=lambda written: None)
-
-    return whoosh, fast, _segment(root / "arrays", articles, every_field), fields
+    return install
 
 
 def test_segment_postings_are_whooshs_own_bytes(built):
@@ -105,6 +108,14 @@ def test_every_field_kind_from_arrays_is_whooshs_own_bytes(built):
     assert ours.keys() == reference.keys()
     for key in reference:
         assert ours[key] == reference[key], key
+
+
+def test_a_field_written_in_parts_is_the_same(built, tmp_path, monkeypatch):
+    """Parts of at most 300 postings: many terms per part, and "straße" (685 postings) a part alone."""
+    whoosh, _, _, fields = built
+    monkeypatch.setattr(whoosh_blocks, "PART_POSTINGS", 300)
+    assert len(list(fields["body"].parts(300))) > 10
+    assert _raw(_segment(tmp_path / "parts", _articles(700), _from_arrays(fields))) == _raw(whoosh)
 
 
 @pytest.mark.parametrize("which", [1, 2])

@@ -26,6 +26,7 @@ What it assumes of Whoosh 2.7.4 (``whoosh/codec/whoosh3.py``, ``whoosh/formats.p
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,23 @@ class FieldPostings:
     lengths: np.ndarray | None = None
     pos_ptr: np.ndarray | None = None
     positions: np.ndarray | None = None
+
+    def parts(self, max_postings: int) -> Iterator[FieldPostings]:
+        """The field cut into runs of whole terms of at most ``max_postings`` postings (a longer term alone)."""
+        term_ptr = np.asarray(self.term_ptr, np.int64)
+        low = 0
+        while low < len(term_ptr) - 1:
+            high = max(low + 1, int(np.searchsorted(term_ptr, term_ptr[low] + max_postings, side="right")) - 1)
+            first, last = int(term_ptr[low]), int(term_ptr[high])
+            pos_ptr = positions = None
+            if self.positions is not None:
+                pos_ptr = np.asarray(self.pos_ptr[first:last + 1], np.int64)
+                positions = self.positions[pos_ptr[0]:pos_ptr[-1]]
+                pos_ptr = pos_ptr - pos_ptr[0]
+            yield FieldPostings(self.terms[low:high], term_ptr[low:high + 1] - first, self.docs[first:last],
+                                self.weights[first:last], None if self.lengths is None else self.lengths[first:last],
+                                pos_ptr, positions)
+            low = high
 
     @classmethod
     def read(cls, leaf, name: str) -> FieldPostings:
