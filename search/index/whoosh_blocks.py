@@ -1,4 +1,4 @@
-"""Whoosh internals for writing a segment's postings block by block (the build's fast path).
+"""Whoosh internals for writing a segment's postings a field at a time (the build's fast path).
 
 Written against Whoosh 2.7.4, like ``whoosh_internals`` (which holds the reading side and the
 rest of the writing side; this module exists because that one is at the size limit). Each
@@ -8,9 +8,9 @@ this way holds byte for byte the posting lists and term infos Whoosh's own write
 Why: Whoosh's ``SegmentWriter`` pushes every posting through its external-sort pool (a tuple
 per posting, pickled runs, a heap merge) and then one ``add_posting`` call, one per-document
 length lookup and one ``finish_term`` per term; measured on Reuters ×1, that was most of a
-build's CPU. The postings of the text fields are already in numpy arrays (the postings sidecar's
-``Collector``), so a field's posting lists and term table rows are encoded whole from them
-(``w3_encode``) and written into Whoosh's own files.
+build's CPU. The postings are already in numpy arrays (the postings sidecar's ``Collector``), so
+a field's posting lists, term infos and term table rows are encoded whole from them (``w3_encode``)
+and written into Whoosh's own files, and the term table's hash tables are written as arrays.
 """
 
 from __future__ import annotations
