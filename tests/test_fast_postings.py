@@ -154,3 +154,13 @@ def test_a_segment_with_unrecorded_documents_is_refused(tmp_path):
     w.add_document(**writer.to_document(_articles(1)[0]))  # not recorded: the collector never listened
     with pytest.raises(RuntimeError):
         whoosh_internals.finish_worker_segment(w)
+
+
+def test_a_compressing_codec_is_refused(tmp_path):
+    (tmp_path / "ix").mkdir()
+    writer.create(tmp_path / "ix")
+    w = whoosh_internals.worker_segment_writer(tmp_path / "ix", 0, limitmb=64,
+                                               codec=whoosh_internals.w3_codec(blocklimit=256, compression=3))
+    with pytest.raises(ValueError):
+        fast_postings.install(w, postings_sidecar.Collector(w.schema, 0))
+    w.cancel()

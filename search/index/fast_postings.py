@@ -23,8 +23,8 @@ from search.index.w3_encode import FieldPostings
 
 def install(writer, collector: Collector) -> None:
     """Have ``writer`` write the collector's fields from its arrays when the segment is finished."""
-    if writer.codec._compression:  # w3_encode writes uncompressed blocks only (whoosh_blocks' assumptions)
-        return
+    if writer.codec._compression:  # whoosh_blocks' assumptions: a collector may have kept nothing else
+        raise ValueError("the fast postings writer writes uncompressed blocks only")
 
     def check(written: int) -> None:
         if collector.first != 0 or collector.docnum != written:

@@ -67,7 +67,7 @@ def write_fields_in_blocks(writer: SegmentWriter, fields: dict[str, Callable[[],
     called once per field (it starts and finishes the fields it sees); ``W3FieldWriter``'s
     ``start_field``/``finish_field`` (see ``_write_field`` for its files); the ``W3Codec`` keeps its
     block size as ``_blocklimit`` and its zlib level as ``_compression`` (``w3_encode`` writes
-    uncompressed blocks only: ``fast_postings`` installs nothing for another level); ``writer.docnum``
+    uncompressed blocks only: ``fast_postings`` refuses another level); ``writer.docnum``
     counts the documents added.
     """
     writer.pool = _DroppingPool(writer.pool, set(fields))
