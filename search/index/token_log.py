@@ -1,0 +1,121 @@
+"""A build worker's postings, logged as word ids while documents are added and sorted once per segment.
+
+Adding a text field costs one regex pass (``schema.WORD_RE``) and one C-level dict lookup per word:
+each distinct lowercased word gets an id the first time it is seen (``SurfaceWords``), and what it
+indexes as (dropped as a stop word or by length, stemmed or not) is asked of the field's analyzer once
+per distinct word when the segment is finished (``NewsTokenizer.term``). The positions are then
+grouped by (term, document) with one stable numpy sort per field, instead of a dict of lists per
+document (``NewsTokenizer.term_positions``; measured in bench/bench_segment_write.py).
+
+A field's postings come out as the six arrays of the postings sidecar (``postings_sidecar.ARRAYS``):
+terms sorted as Whoosh sorts their bytes, term_ptr, docs, weights, pos_ptr, positions. Fields whose
+postings carry no positions (ID, DATETIME) have all-zero pos_ptr and no positions, and their terms
+are an object array of bytes (a numpy ``S`` array would drop a date term's trailing NUL bytes).
+"""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+
+from search.index.schema import WORD_RE
+
+
+class SurfaceWords(dict):
+    """Lowercased word → id, numbered in order of first sight (``__missing__`` keeps lookups in C)."""
+
+    def __missing__(self, word: str) -> int:
+        sid = self[word] = len(self)
+        return sid
+
+
+class TextLog:
+    """One text field of a segment: the word ids of every document in order, and each document's word count."""
+
+    def __init__(self, words: SurfaceWords, analyzer, boost: float):
+        self.analyzer, self.boost = analyzer, boost
+        self.sids, self.counts = array("i"), array("i")
+        self._lookup = words.__getitem__
+
+    def add(self, value: str | None) -> None:
+        """The next document's value (None or "" when it has none)."""
+        if not value:
+            self.counts.append(0)
+            return
+        found = WORD_RE.findall(value.lower())
+        self.sids.extend(map(self._lookup, found))
+        self.counts.append(len(found))
+
+    def word_counts(self, size: int) -> np.ndarray:
+        """How often each surface word id occurs in this field over the segment."""
+        return np.bincount(np.frombuffer(self.sids, np.int32), minlength=size)
+
+    def arrays(self, surface: list[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """(the six arrays, each document's length: its count of indexed words); ``surface`` lists words by id."""
+        sids = np.frombuffer(self.sids, np.int32)
+        counts = np.frombuffer(self.counts, np.int32).astype(np.int64)
+        present = np.unique(sids).tolist()
+        term_of = self.analyzer.term
+        found = [term_of(surface[sid]) for sid in present]
+        terms = sorted({t for t in found if t is not None})  # code point order is UTF-8 byte order
+        rank = {t: i for i, t in enumerate(terms)}
+        table = np.full(len(surface), -1, np.int64)
+        table[present] = [-1 if t is None else rank[t] for t in found]
+        term = table[sids]
+        doc = np.repeat(np.arange(len(counts)), counts)
+        pos = np.arange(len(sids)) - np.repeat(np.cumsum(counts) - counts, counts)
+        kept = term >= 0
+        term, doc, pos = term[kept], doc[kept], pos[kept]
+        lengths = np.bincount(doc, minlength=len(counts))
+        order = np.argsort(term, kind="stable")  # documents, then positions, stay in order within a term
+        term, doc, pos = term[order], doc[order], pos[order]
+        starts = np.flatnonzero(np.r_[True, (term[1:] != term[:-1]) | (doc[1:] != doc[:-1])]) if len(term) else \
+            np.zeros(0, np.int64)
+        pos_ptr = np.r_[starts, len(term)].astype(np.int64)
+        encoded = [t.encode("utf-8") for t in terms]
+        return {
+            "terms": np.array(encoded, dtype=f"S{max(map(len, encoded), default=1)}"),
+            "term_ptr": offsets(np.bincount(term[starts], minlength=len(terms))),
+            "docs": doc[starts].astype(np.int32),
+            "weights": (np.diff(pos_ptr) * self.boost).astype(np.float32),
+            "pos_ptr": pos_ptr,
+            "positions": pos.astype(np.int32),
+        }, lengths
+
+
+class TermLog:
+    """One field whose postings carry no positions: each document's terms (distinct) as bytes."""
+
+    def __init__(self, weight: float):
+        self.weight = weight
+        self.vocab = SurfaceWords()
+        self.docs, self.ids = array("i"), array("i")
+        self._lookup = self.vocab.__getitem__
+
+    def add(self, docnum: int, terms: list[bytes]) -> None:
+        self.ids.extend(map(self._lookup, terms))
+        self.docs.extend([docnum] * len(terms))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        terms = sorted(self.vocab)
+        rank = np.empty(len(terms), np.int64)
+        rank[[self.vocab[t] for t in terms]] = np.arange(len(terms))
+        term = rank[np.frombuffer(self.ids, np.int32)]
+        order = np.argsort(term, kind="stable")  # documents were added in order
+        out_terms = np.empty(len(terms), dtype=object)
+        out_terms[:] = terms
+        return {
+            "terms": out_terms,
+            "term_ptr": offsets(np.bincount(term, minlength=len(terms))),
+            "docs": np.frombuffer(self.docs, np.int32)[order].copy(),
+            "weights": np.full(len(order), self.weight, np.float32),
+            "pos_ptr": np.zeros(len(order) + 1, np.int64),
+            "positions": np.zeros(0, np.int32),
+        }
+
+
+def offsets(counts) -> np.ndarray:
+    out = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(np.asarray(counts, dtype=np.int64), out=out[1:])
+    return out
