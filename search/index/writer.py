@@ -63,13 +63,8 @@ def write_all(directory: Path, articles: Sequence[Article], procs: int | None = 
     ix = create(directory)
     procs = procs or os.cpu_count() or 1
     procs = max(1, min(procs, len(articles) // MIN_DOCS_PER_WORKER))
-    if procs == 1:
-        with ix.writer(limitmb=WRITER_LIMIT_MB, codec=codec()) as writer:
-            _add_all(writer, articles)
-    else:
-        segments = _write_segments_in_parallel(directory, articles, procs)
-        whoosh_internals.commit_segments(ix, segments, codec=codec())
-    postings_sidecar.write_missing(directory)
+    segments = _write_segments_in_parallel(directory, articles, procs)
+    whoosh_internals.commit_segments(ix, segments, codec=codec())
 
 
 def _add_all(writer, articles: Iterable[Article], sidecar: postings_sidecar.Collector | None = None) -> None:
@@ -96,8 +91,11 @@ def _write_segment(worker: int, procs: int):
 
 
 def _write_segments_in_parallel(directory: Path, articles: Sequence[Article], procs: int) -> list:
+    """One segment per worker process; with one, written in this process (an empty one when there is nothing)."""
     _SHARED["job"] = (directory, articles)
     try:
+        if procs == 1:
+            return [_write_segment(0, 1)]
         with multiprocessing.get_context("fork").Pool(procs) as pool:
             return pool.starmap(_write_segment, [(w, procs) for w in range(procs)])
     finally:
