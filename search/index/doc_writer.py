@@ -45,19 +45,22 @@ class SegmentFiller:
         self.text: dict[str, TextLog] = {}
         self.terms: dict[str, TermLog] = {}
         self.rows = segment_columns.PartRows()
-        self._plan = []  # (name, field, stored, text log, term log, terms of a value), in Whoosh's field order
+        self._text: list[tuple[str, TextLog]] = []
+        self._terms: list[tuple[str, TermLog, whoosh_perdoc.TermsOf]] = []
+        self._stored = [name for name in sorted(writer.schema.names()) if writer.schema[name].stored]
         for name in sorted(writer.schema.names()):
             field = writer.schema[name]
-            text_log = term_log = terms_of = None
-            if field.indexed:
-                terms_of = whoosh_perdoc.term_function(field)
-                if terms_of is not None:
-                    term_log = self.terms[name] = TermLog(whoosh_perdoc.term_weight(field))
-                elif isinstance(field.analyzer, NewsTokenizer) and isinstance(field.format, FastPositions):
-                    text_log = self.text[name] = TextLog(self.words, field.analyzer, field.format.field_boost)
-                else:
-                    raise ValueError(f"field {name!r}: {type(field).__name__} is not one the lean writer knows")
-            self._plan.append((name, field, field.stored, text_log, term_log, terms_of))
+            if not field.indexed:
+                continue
+            terms_of = whoosh_perdoc.term_function(field)
+            if terms_of is not None:
+                self.terms[name] = TermLog(whoosh_perdoc.term_weight(field))
+                self._terms.append((name, self.terms[name], terms_of))
+            elif isinstance(field.analyzer, NewsTokenizer) and isinstance(field.format, FastPositions):
+                self.text[name] = TextLog(self.words, field.analyzer, field.format.field_boost)
+                self._text.append((name, self.text[name]))
+            else:
+                raise ValueError(f"field {name!r}: {type(field).__name__} is not one the lean writer knows")
         self._names = frozenset(writer.schema.names())
         self._arrays: dict[str, dict[str, np.ndarray]] = {}
         self._lengths: dict[str, np.ndarray] = {}
@@ -79,19 +82,15 @@ class SegmentFiller:
         """One document, as ``SegmentWriter.add_document(**doc)`` would add it."""
         if not doc.keys() <= self._names:
             raise ValueError(f"fields not in the schema: {sorted(doc.keys() - self._names)}")
-        writer, docnum = self.writer, self.docnum
-        whoosh_perdoc.start_document(writer, docnum)
-        for name, field, stored, text_log, term_log, terms_of in self._plan:
-            value = doc.get(name)
-            if text_log is not None:
-                text_log.add(value)
-            if value is None:
-                continue
-            if term_log is not None:
+        docnum, get = self.docnum, doc.get
+        for name, text_log in self._text:
+            text_log.add(get(name))
+        for name, term_log, terms_of in self._terms:
+            value = get(name)
+            if value is not None:
                 term_log.add(docnum, terms_of(value))
-            if stored:
-                whoosh_perdoc.store(writer, name, field, value)
-        whoosh_perdoc.finish_document(writer)
+        whoosh_perdoc.add_stored(self.writer, docnum, {name: doc[name] for name in self._stored
+                                                       if get(name) is not None})
         self.rows.add(doc)
         self.docnum += 1
 

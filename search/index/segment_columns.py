@@ -133,8 +133,9 @@ class PartRows:
         self.hashes.append(hash64(stored.get("hash") or stored.get("id") or ""))
         for name, found in self.values.items():
             raw = data.get(name)
-            items = [raw] if isinstance(raw, str) else (raw or [])
-            found.extend((docnum, value) for value in dict.fromkeys(v for v in items if v))
+            if raw:
+                items = [raw] if isinstance(raw, str) else raw
+                found.extend((docnum, value) for value in dict.fromkeys(items) if value)
 
     def part(self, segment_id: str, lengths: dict[str, np.ndarray], spelling: Counter) -> Part:
         """The part, given the title and body lengths as Whoosh reads them back and the spelling counts."""

@@ -89,25 +89,23 @@ class TermLog:
 
     def __init__(self, weight: float):
         self.weight = weight
-        self.vocab = SurfaceWords()
-        self.docs, self.ids = array("i"), array("i")
-        self._lookup = self.vocab.__getitem__
+        self.terms: list[bytes] = []
+        self.docs = array("i")
 
     def add(self, docnum: int, terms: list[bytes]) -> None:
-        self.ids.extend(map(self._lookup, terms))
+        self.terms.extend(terms)
         self.docs.extend([docnum] * len(terms))
 
     def arrays(self) -> dict[str, np.ndarray]:
-        terms = sorted(self.vocab)
-        rank = np.empty(len(terms), np.int64)
-        rank[[self.vocab[t] for t in terms]] = np.arange(len(terms))
-        term = rank[np.frombuffer(self.ids, np.int32)]
+        vocab = sorted(set(self.terms))  # an ID field's terms are mostly distinct: numbered once, at the end
+        rank = {term: i for i, term in enumerate(vocab)}
+        term = np.array(list(map(rank.__getitem__, self.terms)), dtype=np.int64)
         order = np.argsort(term, kind="stable")  # documents were added in order
-        out_terms = np.empty(len(terms), dtype=object)
-        out_terms[:] = terms
+        out_terms = np.empty(len(vocab), dtype=object)
+        out_terms[:] = vocab
         return {
             "terms": out_terms,
-            "term_ptr": offsets(np.bincount(term, minlength=len(terms))),
+            "term_ptr": offsets(np.bincount(term, minlength=len(vocab))),
             "docs": np.frombuffer(self.docs, np.int32)[order].copy(),
             "weights": np.full(len(order), self.weight, np.float32),
             "pos_ptr": np.zeros(len(order) + 1, np.int64),

@@ -31,18 +31,20 @@ def term_function(field) -> TermsOf | None:
 
     Assumes: ``ID`` with an ``IDTokenizer`` analyzer and ``Existence`` format indexes the whole value as
     its UTF-8 bytes; ``DATETIME`` (a ``NUMERIC``) indexes ``to_bytes(value, shift)`` for every shift in
-    ``range(0, bits, shift_step)``, i.e. the shift-0 term's sortable number shifted (``sortable_to_bytes``).
+    ``range(0, bits, shift_step)``, i.e. the shift-0 term's sortable number shifted and packed after one
+    byte of shift (``sortable_to_bytes``).
     """
     if type(field) is fields.ID and type(field.analyzer) is IDTokenizer and type(field.format) is Existence:
         return lambda value: [value.encode("utf-8")]
     if type(field) is fields.DATETIME and field.shift_step:
         shifts = range(field.shift_step, field.bits, field.shift_step)
-        unpack, to_bytes = field._struct.unpack, field.sortable_to_bytes
+        prefixed = [(bytes((shift,)), shift) for shift in shifts]  # ``sortable_to_bytes``: pack_byte(shift) + ...
+        unpack, pack = field._struct.unpack, field._struct.pack
 
         def datetime_terms(value) -> list[bytes]:
             first = field.to_bytes(value, 0)
             sortable = unpack(first[1:])[0]
-            return [first, *(to_bytes(sortable, shift) for shift in shifts)]
+            return [first, *[prefix + pack(sortable >> shift) for prefix, shift in prefixed]]
         return datetime_terms
     return None
 
@@ -52,24 +54,20 @@ def term_weight(field) -> float:
     return float(field.format.field_boost)
 
 
-def start_document(writer: SegmentWriter, docnum: int) -> None:
-    """Assumes: ``add_document`` checks the writer is open and calls ``perdocwriter.start_doc(docnum)``."""
-    writer._check_state()
-    writer.perdocwriter.start_doc(docnum)
+def add_stored(writer: SegmentWriter, docnum: int, stored: dict) -> None:
+    """Add one document with these stored values (and no lengths: ``write_lengths`` writes the segment's).
 
-
-def store(writer: SegmentWriter, name: str, field, value) -> None:
-    """Keep a stored field's value (length 0: lengths are written for the whole segment by ``write_lengths``).
-
-    Assumes: ``add_field(name, field, value, length)`` puts ``value`` in the document's stored dict, in call
-    order; ``add_document`` calls it in sorted field-name order, so callers must too (the pickled dict's bytes).
+    Assumes: ``add_document`` checks the writer is open, calls ``perdocwriter.start_doc(docnum)``, then
+    ``add_field(name, field, value, length)`` per field, which puts a stored value in the dict
+    ``_storedfields`` (so the caller must give the values in sorted field-name order, as ``add_document``
+    does: the pickled dict's bytes), then ``finish_doc`` (which pickles the dict into the stored column),
+    sets ``_added`` and counts ``docnum``.
     """
-    writer.perdocwriter.add_field(name, field, value, 0)
-
-
-def finish_document(writer: SegmentWriter) -> None:
-    """Assumes: ``finish_doc`` writes the stored dict; ``add_document`` then sets ``_added`` and counts ``docnum``."""
-    writer.perdocwriter.finish_doc()
+    writer._check_state()
+    perdoc = writer.perdocwriter
+    perdoc.start_doc(docnum)
+    perdoc._storedfields.update(stored)
+    perdoc.finish_doc()
     writer._added = True
     writer.docnum += 1
 
