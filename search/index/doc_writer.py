@@ -26,8 +26,6 @@ from search.index import fast_postings, postings_sidecar, segment_columns, whoos
 from search.index.schema import FastPositions, NewsTokenizer
 from search.index.token_log import SurfaceWords, TermLog, TextLog
 
-SPELLING_FIELDS = ("title", "body")  # what ``segment_columns.spelling_words`` reads
-
 
 class SegmentFiller:
     """Adds documents (``writer.to_document`` dicts) to a new worker segment, then finishes it.
@@ -45,25 +43,22 @@ class SegmentFiller:
         self.text: dict[str, TextLog] = {}
         self.terms: dict[str, TermLog] = {}
         self.rows = segment_columns.PartRows()
-        self._text: list[tuple[str, TextLog]] = []
-        self._terms: list[tuple[str, TermLog, whoosh_perdoc.TermsOf]] = []
         self._stored = [name for name in sorted(writer.schema.names()) if writer.schema[name].stored]
-        for name in sorted(writer.schema.names()):
+        for name in sorted(writer.schema.names()):  # Whoosh's field order (the field map's, the postings')
             field = writer.schema[name]
             if not field.indexed:
                 continue
             terms_of = whoosh_perdoc.term_function(field)
             if terms_of is not None:
-                self.terms[name] = TermLog(whoosh_perdoc.term_weight(field))
-                self._terms.append((name, self.terms[name], terms_of))
+                self.terms[name] = TermLog(terms_of, whoosh_perdoc.term_weight(field))
             elif isinstance(field.analyzer, NewsTokenizer) and isinstance(field.format, FastPositions):
                 self.text[name] = TextLog(self.words, field.analyzer, field.format.field_boost)
-                self._text.append((name, self.text[name]))
             else:
                 raise ValueError(f"field {name!r}: {type(field).__name__} is not one the lean writer knows")
         self._names = frozenset(writer.schema.names())
         self._arrays: dict[str, dict[str, np.ndarray]] = {}
         self._lengths: dict[str, np.ndarray] = {}
+        self._served: set[str] = set()  # fields whose postings were handed to the segment writer
         fast_postings.install(writer, self)
         whoosh_perdoc.use_array_pool(writer, self._term_postings)
 
@@ -75,6 +70,7 @@ class SegmentFiller:
         return self.text[name].boost
 
     def arrays(self, name: str) -> dict[str, np.ndarray]:
+        self._served.add(name)
         return self._arrays[name]
 
     # -- filling
@@ -83,12 +79,14 @@ class SegmentFiller:
         if not doc.keys() <= self._names:
             raise ValueError(f"fields not in the schema: {sorted(doc.keys() - self._names)}")
         docnum, get = self.docnum, doc.get
-        for name, text_log in self._text:
-            text_log.add(get(name))
-        for name, term_log, terms_of in self._terms:
+        for name, text_log in self.text.items():
+            value = get(name)
+            if value:
+                text_log.add(docnum, value)
+        for name, term_log in self.terms.items():
             value = get(name)
             if value is not None:
-                term_log.add(docnum, terms_of(value))
+                term_log.add(docnum, value)
         whoosh_perdoc.add_stored(self.writer, docnum, {name: doc[name] for name in self._stored
                                                        if get(name) is not None})
         self.rows.add(doc)
@@ -98,20 +96,23 @@ class SegmentFiller:
         """Write the lengths and postings and close the segment; returns Whoosh's segment object."""
         surface = list(self.words)
         for name, log in self.text.items():
-            self._arrays[name], self._lengths[name] = log.arrays(surface)
+            self._arrays[name], self._lengths[name] = log.arrays(surface, self.docnum)
         whoosh_perdoc.write_lengths(self.writer, self._lengths)
         self.segment = whoosh_internals.finish_worker_segment(self.writer)
+        unwritten = (self.text.keys() | self.terms.keys()) - self._served
+        if unwritten:  # fast_postings declined a field, which then had no way into the segment
+            raise RuntimeError(f"postings of {sorted(unwritten)} were not written")
         return self.segment
 
     def column_part(self) -> segment_columns.Part:
         """The finished segment's columns part, from the documents added."""
         surface = list(self.words)
-        counts = sum(self.text[name].word_counts(len(surface)) for name in SPELLING_FIELDS)
+        counts = sum(self.text[name].word_counts(len(surface)) for name in segment_columns.SPELLING_FIELDS)
         spelling: Counter = Counter()
         for sid in np.flatnonzero(counts).tolist():
             for word in segment_columns.SPELL_WORD_RE.findall(surface[sid]):
                 spelling[word] += int(counts[sid])
-        lengths = {name: whoosh_perdoc.as_read(self._lengths[name]) for name in ("title", "body")}
+        lengths = {name: whoosh_perdoc.as_read(self._lengths[name]) for name in ("title", "body")}  # the part's columns
         return self.rows.part(self.segment.segment_id(), lengths, spelling)
 
     def write_sidecar(self, directory: Path) -> Path:
@@ -126,6 +127,7 @@ class SegmentFiller:
     def _term_postings(self):
         """The ID and DATETIME fields' postings, sorted as Whoosh's pool gives them."""
         for name in sorted(self.terms):
+            self._served.add(name)
             arrays = self.terms[name].arrays()
             docs, weights = arrays["docs"].tolist(), arrays["weights"].tolist()
             ptr = arrays["term_ptr"].tolist()

@@ -39,6 +39,7 @@ PREFIX = "colseg-"
 VERSION = 3  # 2: the publisher's day column (local); 3: article ids
 NO_DATE = np.iinfo(np.int64).min  # sentinel for undated articles
 SPELL_WORD_RE = re.compile(r"[^\W\d_]{3,24}")
+SPELLING_FIELDS = ("title", "body")
 
 # name -> (dtype, value for a document without it); one entry per local doc number
 DOC_COLUMNS: dict[str, tuple[type, object]] = {
@@ -95,8 +96,8 @@ def deleted_path(directory: Path, segment_id: str) -> Path:
 
 
 def spelling_words(stored: dict) -> list[str]:
-    """The surface words a document adds to the spelling vocabulary (title and body)."""
-    text = f"{stored.get('title') or ''} {stored.get('body') or ''}"
+    """The surface words a document adds to the spelling vocabulary (its ``SPELLING_FIELDS``)."""
+    text = " ".join(stored.get(name) or "" for name in SPELLING_FIELDS)
     return SPELL_WORD_RE.findall(text.lower())
 
 

@@ -16,6 +16,7 @@ are an object array of bytes (a numpy ``S`` array would drop a date term's trail
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 
 import numpy as np
 
@@ -31,31 +32,30 @@ class SurfaceWords(dict):
 
 
 class TextLog:
-    """One text field of a segment: the word ids of every document in order, and each document's word count."""
+    """One text field of a segment: the word ids of the documents that have it, in order, and their word counts."""
 
     def __init__(self, words: SurfaceWords, analyzer, boost: float):
         self.analyzer, self.boost = analyzer, boost
-        self.sids, self.counts = array("i"), array("i")
+        self.sids, self.docs, self.counts = array("i"), array("i"), array("i")
         self._lookup = words.__getitem__
 
-    def add(self, value: str | None) -> None:
-        """The next document's value (None or "" when it has none)."""
-        if not value:
-            self.counts.append(0)
-            return
+    def add(self, docnum: int, value: str) -> None:
+        """A document's value of this field (documents added in order; none for a document without it)."""
         found = WORD_RE.findall(value.lower())
         self.sids.extend(map(self._lookup, found))
+        self.docs.append(docnum)
         self.counts.append(len(found))
 
     def word_counts(self, size: int) -> np.ndarray:
         """How often each surface word id occurs in this field over the segment."""
         return np.bincount(np.frombuffer(self.sids, np.int32), minlength=size)
 
-    def arrays(self, surface: list[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """(the six arrays, each document's length: its count of indexed words); ``surface`` lists words by id."""
+    def arrays(self, surface: list[str], size: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """(the six arrays, each of the ``size`` documents' length: its count of indexed words);
+        ``surface`` lists the words by id."""
         sids = np.frombuffer(self.sids, np.int32)
         counts = np.frombuffer(self.counts, np.int32).astype(np.int64)
-        present = np.unique(sids).tolist()
+        present = np.flatnonzero(self.word_counts(len(surface))).tolist()
         term_of = self.analyzer.term
         found = [term_of(surface[sid]) for sid in present]
         terms = sorted({t for t in found if t is not None})  # code point order is UTF-8 byte order
@@ -63,11 +63,11 @@ class TextLog:
         table = np.full(len(surface), -1, np.int64)
         table[present] = [-1 if t is None else rank[t] for t in found]
         term = table[sids]
-        doc = np.repeat(np.arange(len(counts)), counts)
+        doc = np.repeat(np.frombuffer(self.docs, np.int32).astype(np.int64), counts)
         pos = np.arange(len(sids)) - np.repeat(np.cumsum(counts) - counts, counts)
         kept = term >= 0
         term, doc, pos = term[kept], doc[kept], pos[kept]
-        lengths = np.bincount(doc, minlength=len(counts))
+        lengths = np.bincount(doc, minlength=size)
         order = np.argsort(term, kind="stable")  # documents, then positions, stay in order within a term
         term, doc, pos = term[order], doc[order], pos[order]
         starts = np.flatnonzero(np.r_[True, (term[1:] != term[:-1]) | (doc[1:] != doc[:-1])]) if len(term) else \
@@ -85,14 +85,16 @@ class TextLog:
 
 
 class TermLog:
-    """One field whose postings carry no positions: each document's terms (distinct) as bytes."""
+    """One field whose postings carry no positions: each document's terms as bytes (``terms_of(value)``,
+    distinct), all with one weight."""
 
-    def __init__(self, weight: float):
-        self.weight = weight
+    def __init__(self, terms_of: Callable[[object], list[bytes]], weight: float):
+        self.terms_of, self.weight = terms_of, weight
         self.terms: list[bytes] = []
         self.docs = array("i")
 
-    def add(self, docnum: int, terms: list[bytes]) -> None:
+    def add(self, docnum: int, value) -> None:
+        terms = self.terms_of(value)
         self.terms.extend(terms)
         self.docs.extend([docnum] * len(terms))
 
