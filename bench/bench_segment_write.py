@@ -88,6 +88,7 @@ def lean_variant(articles, workers: int) -> dict:
         whoosh_internals.worker_segment_writer(directory, 0, limitmb=writer.WRITER_LIMIT_MB, codec=writer.codec()))
     for article in articles[0::workers]:
         filler.add(writer.to_document(article))
+    filler.write_documents()
     split["documents"], mark = cpu() - mark, cpu()
     filler.finish()
     split["postings"], mark = cpu() - mark, cpu()
