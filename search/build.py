@@ -88,15 +88,15 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
         _prepare(stream, records, report, options, repeated, carried)
         with _new_generation(home) as (number, work):
             options.status(f"indexing {report.articles} articles …")
-            signed = clusters.Signed()
+            signed: list[clusters.Signed] = []
             procs = options.procs or os.cpu_count() or 1
-            writer.write_batches(work, signed.passing(_final(stream, options, home)), report.articles, procs,
+            writer.write_batches(work, _signing(_final(stream, options, home), signed), report.articles, procs,
                                  writer.segment_docs(options.memory_mb, procs))
             manifest = {r.path: r.manifest_entry() for r in records}
             manifest.update({path: old_manifest[path] for path in unread if path in old_manifest})
             state.write_state(work, manifest, repeated, report, number, sources, started, "rebuild")
             labels.save(work, codes.labels_beside(sources))  # readable names of coded values, if the corpus has them
-            clusters.publish(work, signed)  # story clusters of the new generation
+            clusters.publish(work, clusters.Signed.join(signed))  # story clusters of the new generation
             _guard_shrink(home, report.articles, options.force)
             home.publish(number, work)
     report.generation = number
@@ -129,11 +129,11 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
         _prepare(stream, records, report, options, repeated)
         with _new_generation(home) as (number, work):
             writer.link_copy(live, work)
-            signed = clusters.Signed()
+            signed: list[clusters.Signed] = []
             if records or pruned:
                 gone = [r.path for r in records if r.path in manifest] + pruned
                 fresh = _drop_known_duplicates(live, records, _final(stream, options, home), report)
-                writer.apply_changes(work, gone, (a for batch in signed.passing(fresh) for a in batch),
+                writer.apply_changes(work, gone, (a for batch in _signing(fresh, signed) for a in batch),
                                      writer.segment_docs(options.memory_mb, 1))
             manifest.update({r.path: r.manifest_entry() for r in records})
             manifest.update(touched)
@@ -141,7 +141,7 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
                 del manifest[path]
             state.write_state(work, manifest, repeated, report, number, sources, started, "update")
             labels.save(work, labels.load(live).merged(codes.labels_beside(sources)))
-            clusters.publish(work, signed, previous=live)  # signs only the added and changed articles
+            clusters.publish(work, clusters.Signed.join(signed), previous=live)  # the added and changed articles
             home.publish(number, work)
     report.generation = number
     return _finish_report(report, started)
@@ -243,6 +243,13 @@ def _prepare(stream: ArticleStream, records: list[FileRecord], report: RunReport
 def _final(stream: ArticleStream, options: BuildOptions, home: IndexHome) -> Iterator[list[Article]]:
     """The kept articles with their entities, one batch at a time."""
     return stream.final(home.entity_cache, options.extract_entities, options.pool)
+
+
+def _signing(batches: Iterable[list[Article]], signed: list) -> Iterator[list[Article]]:
+    """The batches as they pass to the writers, each signed for the story clusters on the way."""
+    for batch in batches:
+        signed.append(clusters.sign(batch))
+        yield batch
 
 
 def _drop_known_duplicates(live: Path, records: list[FileRecord], batches: Iterable[list[Article]],

@@ -20,7 +20,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.writing import MERGE_SMALL, NO_MERGE
 
-from search.index import fast_postings, postings_sidecar, segment_columns, whoosh_internals
+from search.index import doc_writer, postings_sidecar, segment_columns, whoosh_internals
 from search.index.schema import NAME_FIELDS, SEPARATOR, build_schema
 from search.model import Article
 
@@ -93,17 +93,15 @@ def write_batches(directory: Path, batches: Iterable[list[Article]], total: int,
     procs = procs or os.cpu_count() or 1
     procs = max(1, min(procs, total // MIN_DOCS_PER_WORKER))
     per_segment = min(per_segment or total or 1, -(-total // procs) if total else 1)
-    if procs == 1 and total <= per_segment:
-        with ix.writer(limitmb=WRITER_LIMIT_MB, codec=codec()) as writer:
-            _add_all(writer, (article for batch in batches for article in batch))
+    if procs == 1 and total <= per_segment:  # written in this process (an empty segment when there is nothing)
+        segments = [_write_segment(directory, 0, (article for batch in batches for article in batch))]
     else:
         scratch = Path(tempfile.mkdtemp(prefix=".batches-", dir=directory))
         try:
             segments = _write_segments_in_parallel(directory, scratch, batches, procs, per_segment)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        whoosh_internals.commit_segments(ix, segments, codec=codec())
-    postings_sidecar.write_missing(directory)
+    whoosh_internals.commit_segments(ix, segments, codec=codec())
 
 
 def _add_all(writer, articles: Iterable[Article], sidecar: postings_sidecar.Collector | None = None) -> None:
@@ -114,26 +112,15 @@ def _add_all(writer, articles: Iterable[Article], sidecar: postings_sidecar.Coll
 
 
 def _write_segment(directory: Path, worker: int, articles: Iterable[Article]):
-    """One worker process's segment: every article of ``articles``, with its column part and sidecar."""
-    writer = whoosh_internals.worker_segment_writer(directory, worker, limitmb=WRITER_LIMIT_MB, codec=codec())
-    sidecar = postings_sidecar.Collector(writer.schema, whoosh_internals.next_docnum(writer))
-    fast_postings.install(writer, sidecar)  # the text fields' postings go from the sidecar's arrays to Whoosh blocks
-    with sidecar.listening():
-        _add_all(writer, articles, sidecar)
-    segment = whoosh_internals.finish_worker_segment(writer)
-    _save_column_part(directory, segment)
-    sidecar.write(directory, segment)  # from what the worker analysed, in parallel with the other workers
+    """One segment, its columns part and its postings sidecar, all from the articles in hand."""
+    filler = doc_writer.SegmentFiller(
+        whoosh_internals.worker_segment_writer(directory, worker, limitmb=WRITER_LIMIT_MB, codec=codec()))
+    for article in articles:
+        filler.add(to_document(article))
+    segment = filler.finish()
+    segment_columns.save_part(filler.column_part(), directory)
+    filler.write_sidecar(directory)
     return segment
-
-
-def _save_column_part(directory: Path, segment) -> None:
-    """A worker computes its own segment's column part, so a rebuild reads its segments in parallel."""
-    ix = whoosh_internals.open_unmapped(directory)
-    reader = whoosh_internals.segment_reader(ix, segment)
-    try:
-        segment_columns.save_part(segment_columns.compute_part(reader, segment.segment_id()), directory)
-    finally:
-        reader.close()
 
 
 def _segment_job(directory: Path, scratch: Path, number: int, slices: list[tuple[Path, int, int]]) -> None:
