@@ -26,12 +26,15 @@ from search.model import Article
 
 WRITER_LIMIT_MB = 256
 MIN_DOCS_PER_WORKER = 2000  # below this, process start-up costs more than it saves
+# A segment writer process measured on Reuters (bench/bench_scale.py's calibration, one process per segment):
+# ~125 MB at fork, ~150 MB more once Whoosh's pool and the postings arrays fill, then ~5.5 KB per document
+# (5,000 docs: 225 MB peak; 21,578: 392 MB; 43,156: 496 MB; 86,312: 737 MB).
 PARENT_MB = 500  # what a build's parent process keeps of the budget (batches in flight, dedupe keys, signatures)
-WRITER_BASE_MB = 150  # a writer process before its first document
-MIN_WRITER_MB = 250
+WRITER_BASE_MB = 275
+MIN_WRITER_MB = 400
 UNBOUNDED = 1 << 62
 SMALL_SEGMENT_DOCS = 10_000  # segments an update may merge (merge_small_only)
-WRITER_KB_PER_DOC = 10  # a writer's growth per Reuters-sized document (postings arrays, Whoosh pool)
+WRITER_KB_PER_DOC = 6  # a writer's growth per Reuters-sized document (~775 characters of text)
 
 
 def codec():
