@@ -1,15 +1,16 @@
 """Rebuild cost against archive size: Reuters ×N rebuilt by ``python -m search rebuild`` as its own process.
 
     python bench/bench_scale.py --copies 1 10 50 100 [--dir /tmp/bench-scale] [--memory-mb 1500]
-                                [--tree OTHER_CHECKOUT] [--keep]
+                                [--tree OTHER_CHECKOUT] [--clean]
 
 For each N the sources are N copies of Reuters-21578 with distinct NEWIDs (``bench_update.make_sources``,
-written at run time from ../shared), and the index home starts empty. While the rebuild runs, /proc is
+written at run time from ../shared into DIR/copies, kept for the next run unless ``--clean``; each ×N
+folder hard-links the first N), and the index home starts empty. While the rebuild runs, /proc is
 sampled every 0.5 s: the RSS of every process of its tree (the parent, readers, segment writers), giving
 the peak of the largest single process and the peak of their sum; the home's size on disk is sampled
 every 5 s (generation, spilled batches). Wall and CPU (user + system, the tree's) come from ``wait4``.
 ``--tree`` runs another checkout's code instead (e.g. ``git archive`` of an older commit) for a
-before/after in one run. The ×N folders are deleted afterwards unless ``--keep``.
+before/after in one run. Each ×N folder (sources' links and index home) is deleted after its row.
 
 The machine is shared: compare rows of one run. Figures in docs/scaling.md.
 """
@@ -129,25 +130,30 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/bench-scale"))
     parser.add_argument("--memory-mb", type=int, default=None, help="passed to rebuild (default: its own)")
     parser.add_argument("--tree", type=Path, default=ROOT, help="checkout whose code runs (default: this one)")
-    parser.add_argument("--keep", action="store_true", help="keep the ×N sources and homes")
+    parser.add_argument("--clean", action="store_true", help="delete DIR/copies (the written sources) at the end")
     args = parser.parse_args()
     print("$", shlex.join([Path(sys.executable).name, *sys.argv]), flush=True)
 
     rows = []
+    pool = args.dir / "copies"
+    make_sources(pool, max(args.copies))
     for copies in args.copies:
         base = args.dir / f"x{copies}"
         sources, home = base / "src", base / "home"
-        make_sources(sources, copies)
-        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
+        sources.mkdir(parents=True)
+        for copy in sorted(pool.iterdir())[:copies]:
+            subprocess.run(["cp", "-al", str(copy), str(sources / copy.name)], check=True)
         try:
             result = rebuild(args.tree.resolve(), home, sources, args.memory_mb)
         finally:
-            if not args.keep:
-                shutil.rmtree(base, ignore_errors=True)
+            shutil.rmtree(base, ignore_errors=True)
         rows.append((copies, result))
         print(f"  ×{copies}: {result['summary']}", flush=True)
         _table(rows, args)
         sys.stdout.flush()
+    if args.clean:
+        shutil.rmtree(pool, ignore_errors=True)
 
 
 def _table(rows: list, args) -> None:

@@ -88,7 +88,7 @@ def _reuters_slice(folder: Path, files: int = 2, keep: int = 150) -> Path:
         parts = re.split(r"(?=<REUTERS )", text)
         (folder / path.name.removesuffix(".gz")).write_text("".join(parts[:keep + 1]), encoding="latin-1")
     first = gzip.decompress(reuters_files()[0].read_bytes()).decode("latin-1")
-    (folder / "again.sgm").write_text("".join(re.split(r"(?=<REUTERS )", first)[:40]), encoding="latin-1")
+    (folder / "zz-again.sgm").write_text("".join(re.split(r"(?=<REUTERS )", first)[:40]), encoding="latin-1")
     return folder
 
 
@@ -136,3 +136,37 @@ def _cluster_sets(path: Path) -> set[frozenset[str]]:
     with np.load(path) as data:
         ids, edges = data["ids"], data["edges"]
     return {frozenset((ids[i], ids[j])) for i, j in edges.tolist()}
+
+
+@needs_shared
+def test_bounded_update_adds_segments_and_matches_a_rebuild(tmp_path: Path, monkeypatch):
+    sources = _reuters_slice(tmp_path / "src")
+    later = tmp_path / "later"
+    later.mkdir()
+    (sources / "zz-again.sgm").rename(later / "zz-again.sgm")
+    third = sorted(sources.iterdir())[-1]
+    third.rename(later / third.name)
+    assert main(["rebuild", "--no-entities", "--index", str(tmp_path / "up"), str(sources)]) == 0
+    before = _segments(tmp_path / "up")
+    for path in later.iterdir():
+        path.rename(sources / path.name)
+    monkeypatch.setattr("search.index.writer.segment_docs", lambda memory_mb, procs: 60)
+    assert main(["update", "--index", str(tmp_path / "up"), str(sources)]) == 0
+    assert _segments(tmp_path / "up") >= before + 2  # 150 new articles, at most 60 per new segment
+    assert main(["rebuild", "--no-entities", "--index", str(tmp_path / "full"), str(sources)]) == 0
+    assert _documents(tmp_path / "up") == _documents(tmp_path / "full")
+    assert _answers(tmp_path / "up") == _answers(tmp_path / "full")
+
+
+def test_update_merges_small_segments_only(tmp_path: Path, monkeypatch):
+    """Dozens of equal rebuild segments would make Whoosh's MERGE_SMALL rewrite most of them on one update."""
+    monkeypatch.setattr("search.index.writer.SMALL_SEGMENT_DOCS", 5)
+    articles = [normalise(Article(body=f"story {n} about wheat", id=f"a{n}", path=f"/f{n % 3}")) for n in range(240)]
+    writer.write_batches(tmp_path, [articles], len(articles), procs=1, per_segment=8)  # 30 segments of 8
+    big = {s.segment_id() for s in writer.whoosh_internals.segments(writer.open_index(tmp_path))}
+    for n in range(6):  # six small updates: MERGE_SMALL merges the small ones among themselves
+        writer.apply_changes(tmp_path, [], [normalise(Article(body=f"extra {n}", id=f"x{n}", path="/x"))])
+    after = {s.segment_id() for s in writer.whoosh_internals.segments(writer.open_index(tmp_path))}
+    assert len(big) == 30 and big <= after and len(after) < 30 + 6
+    with writer.open_index(tmp_path).searcher() as searcher:
+        assert searcher.doc_count() == 246
