@@ -6,9 +6,10 @@
 For each N the sources are N copies of Reuters-21578 with distinct NEWIDs (``bench_update.make_sources``,
 written at run time from ../shared into DIR/copies, kept for the next run unless ``--clean``; each ×N
 folder hard-links the first N), and the index home starts empty. While the rebuild runs, /proc is
-sampled every 0.5 s: the RSS of every process of its tree (the parent, readers, segment writers), giving
-the peak of the largest single process and the peak of their sum; the home's size on disk is sampled
-every 5 s (generation, spilled batches). Wall and CPU (user + system, the tree's) come from ``wait4``.
+sampled every 0.5 s: the memory of every process of its tree (the parent, readers, segment writers),
+giving the peak RSS of the largest single process and the peak of their summed PSS (shared pages
+counted once); the home's size on disk is sampled every 5 s (generation, spilled batches). Wall and CPU
+(user + system, the tree's) come from ``wait4``.
 ``--tree`` runs another checkout's code instead (e.g. ``git archive`` of an older commit) for a
 before/after in one run. Each ×N folder (sources' links and index home) is deleted after its row.
 
@@ -32,36 +33,38 @@ from pathlib import Path
 from bench_update import make_sources
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = os.sysconf("SC_PAGE_SIZE")
 SAMPLE_S = 0.5
 DISK_SAMPLE_S = 5.0
 
 
-def tree_rss_mb(root: int) -> tuple[float, float]:
-    """(largest process RSS, sum of RSS) over ``root`` and all its descendants, in MB."""
+def tree_memory_mb(root: int) -> tuple[float, float]:
+    """(largest process RSS, sum of PSS) over ``root`` and all its descendants, in MB.
+
+    The sum is of PSS (``smaps_rollup``), not RSS: forked writers share the parent's pages, and a
+    sum of RSS would count those once per process.
+    """
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as handle:
                 stat = handle.read()
-            with open(f"/proc/{entry.name}/statm", "rb") as handle:
-                pages = int(handle.read().split()[1])
         except OSError:
             continue
-        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-        pid = int(entry.name)
-        children.setdefault(ppid, []).append(pid)
-        rss[pid] = pages * PAGE
-    found, todo = [], [root]
+        children.setdefault(int(stat[stat.rindex(b")") + 2:].split()[1]), []).append(int(entry.name))
+    largest, total, todo = 0, 0, [root]
     while todo:
         pid = todo.pop()
-        if pid in rss:
-            found.append(rss[pid])
         todo.extend(children.get(pid, ()))
-    return (max(found, default=0) / 2**20, sum(found) / 2**20)
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+                fields = dict(line.split(b":", 1) for line in handle.read().splitlines()[1:])
+        except (OSError, ValueError):
+            continue
+        largest = max(largest, int(fields[b"Rss"].split()[0]))
+        total += int(fields[b"Pss"].split()[0])
+    return largest / 1024, total / 1024
 
 
 def disk_mb(path: Path) -> float:
@@ -92,7 +95,7 @@ def rebuild(tree: Path, home: Path, sources: Path, memory_mb: int | None) -> dic
     def sample() -> None:
         last_disk = 0.0
         while not done.is_set():
-            one, total = tree_rss_mb(proc.pid)
+            one, total = tree_memory_mb(proc.pid)
             peaks["one"], peaks["total"] = max(peaks["one"], one), max(peaks["total"], total)
             if time.monotonic() - last_disk >= DISK_SAMPLE_S:
                 peaks["disk"] = max(peaks["disk"], disk_mb(home))
@@ -159,8 +162,8 @@ def main() -> None:
 def _table(rows: list, args) -> None:
     memory = args.memory_mb if args.memory_mb is not None else "default"
     print(f"\ncode: {args.tree}; --memory-mb {memory}")
-    print("| Reuters | articles | wall s | CPU s | peak RSS one process MB | peak RSS tree MB "
-          "| index MB | peak disk MB | segments |")
+    print("| Reuters | articles | wall s | CPU s | peak RSS one process MB | peak PSS tree MB "
+          "| index MB | peak disk MB | segments |")  # tree: summed PSS
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for copies, r in rows:
         one = max(r["one"], r["maxrss"])

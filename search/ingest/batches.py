@@ -112,6 +112,7 @@ class ArticleStream:
         for chunk in _chunks(carried, self.batch_articles):
             self._add_prepared(chunk)
         positions, self.duplicates = self._keys.survivors()
+        self._keys = StreamDedupe()  # decided: the keys (~80 bytes per article) are not needed any more
         self.kept = np.sort(positions)
         return len(self.kept)
 

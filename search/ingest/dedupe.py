@@ -111,6 +111,7 @@ class StreamDedupe:
         if not len(self):
             return np.zeros(0, dtype=np.int64), 0
         table = np.vstack(self._parts)
+        self._parts = [table]  # not two copies of the keys while deciding
         col = {name: table[:, i] for i, name in enumerate(self._COLUMNS)}
         weights = [col[f"w{i}"].astype(np.int64) for i in range(5)]
         position = np.arange(len(table))
