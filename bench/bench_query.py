@@ -117,10 +117,10 @@ def load_articles(copies: int, folder: Path = REUTERS) -> list[Article]:
     return [a.replace(id=f"{a.id}-x{c}") for c in range(copies) for a in base]
 
 
-def build_newsearch(home: IndexHome, articles: list[Article], per_segment: int | None = None) -> float:
+def build_newsearch(home: IndexHome, articles: list[Article], chars: int | None = None) -> float:
     started = time.perf_counter()
     number, work = home.new_workdir()
-    writer.write_batches(work, [articles], len(articles), per_segment=per_segment)  # write_all, segments cut
+    writer.write_batches(work, [articles], len(articles), chars=chars)  # write_all, segments cut by size
     columns.build(work)
     clusters.publish(work, articles)  # story clusters, as a rebuild makes them
     home.publish(number, work)
@@ -319,12 +319,12 @@ def main(argv=None) -> int:
     parser.add_argument("--whoosh-warm-runs", type=int, default=1, help="plain Whoosh is slow: fewer repetitions")
     parser.add_argument("--reuters", type=Path, default=REUTERS, help="folder of reut2-*.sgm.gz")
     parser.add_argument("--skip", nargs="*", default=[], choices=["whoosh", "fts5", "tantivy", "research"])
-    parser.add_argument("--segment-docs", type=int, nargs="*", default=[],
-                        help="also newsearch indexes cut into segments of at most N documents (what --memory-mb sets)")
+    parser.add_argument("--segment-mb", type=float, nargs="*", default=[],
+                        help="also newsearch indexes cut into segments of at most N MB of text (what --memory-mb sets)")
     args = parser.parse_args(argv)
     base = Path(args.dir)
     home, fts_path, tantivy_path = IndexHome(base / "index"), base / "fts5.sqlite", base / "tantivy"
-    cut = {n: IndexHome(base / f"index-{n}") for n in args.segment_docs}
+    cut = {n: IndexHome(base / f"index-{n}mb") for n in args.segment_mb}
     need_index = not args.reuse or home.live() is None or any(h.live() is None for h in cut.values())
     need_fts = "fts5" not in args.skip and (not args.reuse or not fts_path.exists())
     need_tantivy = "tantivy" not in args.skip and (not args.reuse or not (tantivy_path / "meta.json").exists())
@@ -338,15 +338,15 @@ def main(argv=None) -> int:
         if need_index:
             print(f"newsearch index built in {build_newsearch(home, articles):.1f} s", flush=True)
             for n, cut_home in cut.items():
-                print(f"newsearch index in segments of ≤{n} built in "
-                      f"{build_newsearch(cut_home, articles, n):.1f} s", flush=True)
+                print(f"newsearch index in segments of ≤{n} MB of text built in "
+                      f"{build_newsearch(cut_home, articles, int(n * 1e6)):.1f} s", flush=True)
         if need_fts:
             print(f"FTS5 database built in {build_fts(fts_path, articles):.1f} s", flush=True)
         if need_tantivy:
             print(f"tantivy index built: {peer_tantivy.build(tantivy_path, articles)}", flush=True)
         del articles
     engines = [(Ours(home.root), args.warm_runs)]
-    engines += [(Ours(h.root, f"newsearch, {_segment_count(h)} segments of ≤{n}"), args.warm_runs)
+    engines += [(Ours(h.root, f"newsearch, {_segment_count(h)} segments of ≤{n} MB text"), args.warm_runs)
                 for n, h in cut.items()]
     if "tantivy" not in args.skip:
         engines.append((peer_tantivy.TantivyPeer(tantivy_path), args.warm_runs))

@@ -36,7 +36,7 @@ from search.ingest.walk import Walk, canonical_source, walk_sources
 from search.model import Article, Rejected
 
 SHRINK_LIMIT = 0.5  # refuse a new generation with fewer than half the live one's articles
-DEFAULT_MEMORY_MB = 1500  # a small machine's share for a build; sets the documents per segment (writer.segment_docs)
+DEFAULT_MEMORY_MB = 1500  # a small machine's share for a build; sets the size of segments (writer.segment_chars)
 MEMORY_ENV = "NEWSEARCH_MEMORY_MB"
 
 
@@ -91,7 +91,7 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
             signed: list[clusters.Signed] = []
             procs = options.procs or os.cpu_count() or 1
             writer.write_batches(work, _signing(_final(stream, options, home), signed), report.articles, procs,
-                                 writer.segment_docs(options.memory_mb, procs))
+                                 writer.segment_chars(options.memory_mb, procs))
             manifest = {r.path: r.manifest_entry() for r in records}
             manifest.update({path: old_manifest[path] for path in unread if path in old_manifest})
             state.write_state(work, manifest, repeated, report, number, sources, started, "rebuild")
@@ -134,7 +134,7 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
                 gone = [r.path for r in records if r.path in manifest] + pruned
                 fresh = _drop_known_duplicates(live, records, _final(stream, options, home), report)
                 writer.apply_changes(work, gone, (a for batch in _signing(fresh, signed) for a in batch),
-                                     writer.segment_docs(options.memory_mb, 1))
+                                     writer.segment_chars(options.memory_mb, 1))
             manifest.update({r.path: r.manifest_entry() for r in records})
             manifest.update(touched)
             for path in pruned:

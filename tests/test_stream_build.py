@@ -120,7 +120,7 @@ def test_tiny_budget_builds_the_same_index_in_many_segments(tmp_path: Path, monk
     assert main(["rebuild", "--no-entities", "--index", str(tmp_path / "one"), str(sources)]) == 0
     monkeypatch.setattr("search.ingest.batches.BATCH_ARTICLES", 45)
     monkeypatch.setattr("search.index.writer.MIN_DOCS_PER_WORKER", 10)
-    monkeypatch.setattr("search.index.writer.segment_docs", lambda memory_mb, procs: 70)
+    monkeypatch.setattr("search.index.writer.segment_chars", lambda memory_mb, procs: 40_000)
     assert main(["rebuild", "--no-entities", "--memory-mb", "1", "--index", str(tmp_path / "many"),
                  str(sources)]) == 0
     assert _segments(tmp_path / "one") <= 2 < 4 <= _segments(tmp_path / "many")
@@ -150,9 +150,9 @@ def test_bounded_update_adds_segments_and_matches_a_rebuild(tmp_path: Path, monk
     before = _segments(tmp_path / "up")
     for path in later.iterdir():
         path.rename(sources / path.name)
-    monkeypatch.setattr("search.index.writer.segment_docs", lambda memory_mb, procs: 60)
+    monkeypatch.setattr("search.index.writer.segment_chars", lambda memory_mb, procs: 40_000)
     assert main(["update", "--index", str(tmp_path / "up"), str(sources)]) == 0
-    assert _segments(tmp_path / "up") >= before + 2  # 150 new articles, at most 60 per new segment
+    assert _segments(tmp_path / "up") >= before + 2  # 150 new articles, ~100 K characters
     assert main(["rebuild", "--no-entities", "--index", str(tmp_path / "full"), str(sources)]) == 0
     assert _documents(tmp_path / "up") == _documents(tmp_path / "full")
     assert _answers(tmp_path / "up") == _answers(tmp_path / "full")
@@ -162,7 +162,8 @@ def test_update_merges_small_segments_only(tmp_path: Path, monkeypatch):
     """Dozens of equal rebuild segments would make Whoosh's MERGE_SMALL rewrite most of them on one update."""
     monkeypatch.setattr("search.index.writer.SMALL_SEGMENT_DOCS", 5)
     articles = [normalise(Article(body=f"story {n} about wheat", id=f"a{n}", path=f"/f{n % 3}")) for n in range(240)]
-    writer.write_batches(tmp_path, [articles], len(articles), procs=1, per_segment=8)  # 30 segments of 8
+    size = sum(writer.text_size(a) for a in articles[:8])
+    writer.write_batches(tmp_path, [articles], len(articles), procs=1, chars=size)  # 30 segments of 8
     big = {s.segment_id() for s in writer.whoosh_internals.segments(writer.open_index(tmp_path))}
     for n in range(6):  # six small updates: MERGE_SMALL merges the small ones among themselves
         writer.apply_changes(tmp_path, [], [normalise(Article(body=f"extra {n}", id=f"x{n}", path="/x"))])

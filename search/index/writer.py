@@ -34,7 +34,7 @@ WRITER_BASE_MB = 275
 MIN_WRITER_MB = 400
 UNBOUNDED = 1 << 62
 SMALL_SEGMENT_DOCS = 10_000  # segments an update may merge (merge_small_only)
-WRITER_KB_PER_DOC = 6  # a writer's growth per Reuters-sized document (~775 characters of text)
+WRITER_BYTES_PER_CHAR = 8  # a writer's growth per character of title + body (~6 KB per 775-character Reuters story)
 
 
 def codec():
@@ -77,31 +77,39 @@ def write_all(directory: Path, articles: Sequence[Article], procs: int | None = 
     write_batches(directory, [list(articles)], len(articles), procs)
 
 
-def segment_docs(memory_mb: int, procs: int) -> int:
-    """Documents per segment so that ``procs`` writers fit in what ``memory_mb`` leaves after the parent."""
+def segment_chars(memory_mb: int, procs: int) -> int:
+    """Characters of text per segment so that ``procs`` writers fit in what ``memory_mb`` leaves after the parent.
+
+    Text, not documents: a writer's postings grow with the words it indexes, and web articles are
+    several times longer than Reuters stories. 1500 MB and two writers: ~30 M characters (38,000 Reuters stories).
+    """
     per_writer = max(memory_mb - PARENT_MB, procs * MIN_WRITER_MB) / procs - WRITER_BASE_MB
-    return max(MIN_DOCS_PER_WORKER, int(per_writer * 1024 / WRITER_KB_PER_DOC))
+    return int(per_writer * 2**20 / WRITER_BYTES_PER_CHAR)
+
+
+def text_size(article: Article) -> int:
+    return len(article.title) + len(article.body)
 
 
 def write_batches(directory: Path, batches: Iterable[list[Article]], total: int, procs: int | None = None,
-                  per_segment: int | None = None) -> None:
+                  chars: int | None = None) -> None:
     """Index ``total`` articles arriving in batches into an empty directory, on ``procs`` writer processes.
 
-    Each writer process fills one segment of at most ``per_segment`` documents and exits (its
-    memory goes back to the system), so a writer's peak is bounded by ``per_segment``, not by
-    the corpus; the parent lists every segment, in stream order, in one table of contents.
+    Each writer process fills one segment of at most ``chars`` characters of text (``segment_chars``)
+    and exits (its memory goes back to the system), so a writer's peak is bounded by the setting,
+    not by the corpus; the parent lists every segment, in stream order, in one table of contents.
     Batches are pickled to a scratch folder beside the index files for the workers to read.
     """
     ix = create(directory)
     procs = procs or os.cpu_count() or 1
     procs = max(1, min(procs, total // MIN_DOCS_PER_WORKER))
-    per_segment = min(per_segment or total or 1, -(-total // procs) if total else 1)
-    if procs == 1 and total <= per_segment:  # written in this process (an empty segment when there is nothing)
+    if procs == 1 and chars is None:  # written in this process (an empty segment when there is nothing)
         segments = [_write_segment(directory, 0, (article for batch in batches for article in batch))]
     else:
         scratch = Path(tempfile.mkdtemp(prefix=".batches-", dir=directory))
         try:
-            segments = _write_segments_in_parallel(directory, scratch, batches, procs, per_segment)
+            docs = -(-total // procs) if total else 1  # the share of each writer, at most
+            segments = _write_segments_in_parallel(directory, scratch, batches, procs, docs, chars or UNBOUNDED)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     whoosh_internals.commit_segments(ix, segments, codec=codec())
@@ -138,25 +146,26 @@ def _segment_job(directory: Path, scratch: Path, number: int, slices: list[tuple
 
 
 def _write_segments_in_parallel(directory: Path, scratch: Path, batches: Iterable[list[Article]], procs: int,
-                                per_segment: int) -> list:
-    """Cut the stream into segment jobs as batches arrive; each job runs in a fresh forked process."""
+                                docs: int, chars: int) -> list:
+    """Cut the stream into segment jobs of at most ``docs`` documents and ``chars`` characters as batches
+    arrive (a document larger than ``chars`` makes a segment of its own); each job runs in a forked process."""
     writers = _Writers(directory, scratch, procs)
     job: list[tuple[Path, int, int]] = []
-    filled = 0
+    filled = size = 0
     try:
         for number, batch in enumerate(batches):
             path = scratch / f"{number:06d}.pickle"
             with open(path, "wb") as out:
                 pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
             lo = 0
-            while lo < len(batch):
-                hi = min(len(batch), lo + per_segment - filled)
-                job.append((path, lo, hi))
-                filled += hi - lo
-                lo = hi
-                if filled >= per_segment:
+            for at, article in enumerate(batch):
+                filled, size = filled + 1, size + text_size(article)
+                if filled >= docs or size >= chars:
+                    job.append((path, lo, at + 1))
                     writers.submit(job)
-                    job, filled = [], 0
+                    job, filled, size, lo = [], 0, 0, at + 1
+            if lo < len(batch):
+                job.append((path, lo, len(batch)))
         if job:
             writers.submit(job)
         return writers.finish()
@@ -224,16 +233,16 @@ def link_copy(source: Path, target: Path) -> None:
 
 
 def apply_changes(directory: Path, gone_paths: Iterable[str], articles: Iterable[Article],
-                  per_segment: int | None = None) -> None:
+                  chars: int | None = None) -> None:
     """Remove the articles of changed files and the old copies of re-added ids, then add the new ones.
 
     One reader per new segment finds every document to delete (``update_document`` would open a
     reader per article), opened unmapped so it costs nothing per segment
     (``whoosh_internals.open_unmapped``). The new articles go into segments of at most
-    ``per_segment`` documents (one commit each), so a huge update is bounded like a rebuild.
+    ``chars`` characters of text (one commit each), so a huge update is bounded like a rebuild.
     """
     gone = list(gone_paths)
-    chunks = _chunked(iter(articles), per_segment or UNBOUNDED)
+    chunks = _chunked(articles, chars or UNBOUNDED)
     first = next(chunks, [])
     for number, chunk in enumerate(itertools.chain([first], chunks)):
         ix = open_index(directory)
@@ -264,6 +273,13 @@ def merge_small_only(writer, segments: list) -> list:
     return [s for s in segments if s.doc_count_all() > SMALL_SEGMENT_DOCS or id(s) in kept]
 
 
-def _chunked(items: Iterator[Article], size: int) -> Iterator[list[Article]]:
-    while chunk := list(itertools.islice(items, size)):
+def _chunked(articles: Iterable[Article], chars: int) -> Iterator[list[Article]]:
+    chunk, size = [], 0
+    for article in articles:
+        chunk.append(article)
+        size += text_size(article)
+        if size >= chars:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
         yield chunk
