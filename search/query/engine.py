@@ -43,7 +43,7 @@ from search.query.params import SearchParams
 from search.query.postings import Postings
 from search.query.related import more_like_this
 from search.query.segcache import SegmentCache
-from search.query.snippets import Highlighter
+from search.query.snippets import Highlighter, SnippetText
 from search.query.spelling import Speller
 from search.query.stored import StoredDocs
 from search.query.tree import Nothing, positive_terms
@@ -87,6 +87,16 @@ class Generation:
         with self.lock:
             stored = self.documents_store.get(docnum)  # cached: shared, never modified (apply_stored copies)
         return entity_merge.apply_stored(self.aliases, stored)
+
+    def snippet_text(self, docnum: int) -> SnippetText:
+        """The text a result's snippet is cut from (body, else title), tokenised once per document."""
+
+        def make() -> SnippetText:
+            with self.lock:
+                stored = self.documents_store.get(docnum)
+            return SnippetText.of(stored.get("body") or stored.get("title") or "")
+
+        return self.documents_store.derived(docnum, "snippet-text", make, SnippetText.nbytes)
 
     def docnum(self, article_id: str) -> int | None:
         with self.lock:

@@ -127,8 +127,7 @@ class HitSet:
         stored = self.gen.stored(docnum)
         out: Result = {**describe(stored), "score": round(float(self.score[docnum]), 3)}
         if snippet:
-            text = stored.get("body") or stored.get("title") or ""
-            out["snippet"] = self.highlighter().snippet(text, mark=not self.deadline.expired())
+            out["snippet"] = self.highlighter().snippet(self.gen.snippet_text(docnum), mark=not self.deadline.expired())
         return out
 
     def highlighter(self) -> Highlighter:
