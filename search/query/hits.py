@@ -45,6 +45,7 @@ class HitSet:
         self.hits = np.flatnonzero(self.mask)
         self._highlighter: Highlighter | None = None
         self.distinct: dict[str, int] = {}  # facet → how many values it has over the hit set (``facets()``)
+        self._counts: dict[str, np.ndarray] | None = None  # facets without a selection, counted over ``hits``
 
     def _date_mask(self, start: int | None, end: int | None) -> np.ndarray | None:
         if start is None and end is None:
@@ -72,16 +73,24 @@ class HitSet:
     def value_counts(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(values, their counts, selected value ids) of one facet over the entire hit set; a facet with a
         selection is counted without its own filter, so its other values stay visible."""
+        if self._own_filter(name) is None:
+            if self._counts is None:  # every facet without a selection, in one pass
+                self._counts = self.gen.facet_codes.count(self.hits, self.mask)
+            counts = self._counts[name]
+        else:
+            mask, hits = self._without("date" if name == "year" else name)
+            counts = self.gen.facet_codes.count(hits, mask, (name,))[name]
         if name == "year":
-            return self._year_counts()
-        mask, hits = self._without(name)
+            return self._years(counts)
         facet = self.cols.facets[name]
         selected = getattr(self.params, name)
-        return facet.vocab, facet.count(hits, mask), facet.ids_for(selected) if selected else _NO_IDS
+        return facet.vocab, counts, facet.ids_for(selected) if selected else _NO_IDS
+
+    def _own_filter(self, name: str) -> np.ndarray | None:
+        return self.date_mask if name in ("date", "year") else self.facet_masks.get(name)
 
     def _without(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        own = self.date_mask if name == "date" else self.facet_masks.get(name)
-        if own is None:
+        if self._own_filter(name) is None:
             return self.mask, self.hits
         others: list[np.ndarray | None] = [m for key, m in self.facet_masks.items() if key != name]
         if name != "date":
@@ -89,15 +98,14 @@ class HitSet:
         mask = _all_of([self.text_mask, *others])
         return mask, np.flatnonzero(mask)
 
-    def _year_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        _, hits = self._without("date")
-        years = self.gen.year[hits]
-        years = years[years >= 0]
-        if not len(years):
+    def _years(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The year counts from the first to the last year with a hit (values: the years as text)."""
+        present = np.flatnonzero(counts)
+        if not len(present):
             return np.array([], dtype=str), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        low = int(years.min())
-        counts = np.bincount(years - low)
-        return np.array([str(low + i) for i in range(len(counts))]), counts, np.zeros(0, np.int64)
+        low, high = int(present[0]), int(present[-1])
+        first = self.gen.facet_codes.first_year
+        return np.array([str(first + i) for i in range(low, high + 1)]), counts[low:high + 1], np.zeros(0, np.int64)
 
     # -- ordering ------------------------------------------------------------------------------
     def order(self, k: int) -> np.ndarray:

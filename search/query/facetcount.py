@@ -1,0 +1,148 @@
+"""Counts of every facet (and the year) over a hit set in one pass: codes gathered by the hit ids.
+
+``columns.Facet`` keeps a facet's values as (doc, value) pairs; counting them over a hit set
+gathers the hit mask over *all* pairs, per facet. At ×10 Reuters that was 1.3 ms of a 5.4 ms warm
+answer, 3.5 ms for the 42k hits of "shares" (``places`` and ``source`` have a pair for almost every
+document). Here each document's *first* value of every facet sits in one int32 matrix row
+(``[N, facets]``, value ids offset per facet into one id space, 0 = no value), so the counts of all
+facets are ``np.bincount(codes[hits].ravel())``: cost by the hit count, not the collection size.
+
+For large hit sets even that is ~16 ns per hit (six gathered codes, six counted); so facets with
+small vocabularies are also combined into joint codes (the product of their sizes at most
+``JOINT_LIMIT``), counted jointly and summed back to each facet: Reuters' six columns become two
+joint codes per document (measured ×10, 43k hits: 820 → 320 µs). A document's further values
+(several places or topics) are the few "extra" pairs, counted by the hit mask or, for a small hit
+set, gathered by the hit ids from their doc-ordered offsets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from search.index.columns import Facet
+
+YEAR = "year"
+JOINT_LIMIT = 1 << 15  # codes of one joint group: its count array (256 KB) is zeroed and summed per count
+
+
+@dataclass
+class FacetCodes:
+    """The facets' values of every document as codes plus extra pairs; built once per generation."""
+
+    names: tuple[str, ...]  # the columns of ``codes``: the facets, then "year"
+    base: np.ndarray  # int64 [F+1]: facet f's value v has id base[f] + v; ids < base[0] = 1 mean "no value"
+    codes: np.ndarray  # int32 [N, F]: each document's first value id per facet (0: none)
+    groups: list[list[int]]  # columns counted together through one joint code
+    joint: np.ndarray  # int64 [N, G]: each document's joint code per group, offset by the group's start
+    joint_base: np.ndarray  # int64 [G+1]
+    joint_ids: np.ndarray  # int32 [joint codes, widest group]: the value ids a joint code stands for (0: none)
+    extra_doc: np.ndarray  # int32: doc of each further value, in doc order
+    extra_ptr: np.ndarray  # int64 [N+1]: further values of doc d are extra_id[extra_ptr[d]:extra_ptr[d+1]]
+    extra_id: np.ndarray  # int32: their value ids
+    first_year: int  # the year of value 0 of the "year" column
+
+    @classmethod
+    def build(cls, facets: dict[str, Facet], years: np.ndarray) -> FacetCodes:
+        """From the generation's facets and its per-document years (-1: undated)."""
+        dated = years[years >= 0]
+        first_year = int(dated.min()) if len(dated) else 0
+        year_count = int(dated.max()) - first_year + 1 if len(dated) else 0
+        names = (*facets, YEAR)
+        sizes = [len(f.vocab) for f in facets.values()] + [year_count]
+        base = np.cumsum([1, *sizes]).astype(np.int64)
+        size = len(years)
+        codes = np.zeros((size, len(names)), np.int32)
+        extra_docs, extra_ids = [], []
+        for column, facet in enumerate(facets.values()):
+            starts = facet.doc_ptr[:-1]
+            has = facet.doc_ptr[1:] > starts
+            firsts = starts[has]
+            codes[has, column] = facet.pair_val[firsts] + base[column]
+            rest = np.ones(len(facet.pair_doc), bool)
+            rest[firsts] = False
+            extra_docs.append(facet.pair_doc[rest])
+            extra_ids.append(facet.pair_val[rest] + base[column])
+        has_year = years >= 0
+        codes[has_year, -1] = years[has_year] - first_year + base[-2]
+        extra_doc = np.concatenate(extra_docs).astype(np.int32)
+        extra_id = np.concatenate(extra_ids).astype(np.int32)
+        order = np.argsort(extra_doc, kind="stable")
+        extra_doc, extra_id = extra_doc[order], extra_id[order]
+        extra_ptr = np.zeros(size + 1, np.int64)
+        np.cumsum(np.bincount(extra_doc, minlength=size), out=extra_ptr[1:])
+        groups = _groups([s + 1 for s in sizes])
+        joint, joint_base, joint_ids = _joint(codes, base, groups)
+        return cls(names, base, codes, groups, joint, joint_base, joint_ids, extra_doc, extra_ptr, extra_id, first_year)
+
+    def count(self, hits: np.ndarray, mask: np.ndarray, names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+        """Per-value counts of each facet in ``names`` (default: all) over the hits (``hits`` = flatnonzero(mask));
+        "year" is indexed from ``first_year``."""
+        total = int(self.base[-1])
+        counts = self._extra(hits, mask, total)
+        if names is None and len(hits) * (len(self.names) - len(self.groups)) > int(self.joint_base[-1]):
+            joint = np.bincount(np.take(self.joint, hits, axis=0).ravel(), minlength=int(self.joint_base[-1]))
+            present = np.flatnonzero(joint)  # the combinations that occur: few, however large the hit set
+            ids = self.joint_ids[present]
+            weights = np.repeat(joint[present], ids.shape[1]).astype(np.float64)  # exact below 2**53
+            counts += np.bincount(ids.ravel(), weights, minlength=total).astype(np.int64)
+            return {name: counts[self.base[c]:self.base[c + 1]] for c, name in enumerate(self.names)}
+        names = self.names if names is None else names
+        columns = [self.names.index(name) for name in names]
+        picked = np.take(self.codes, hits, axis=0)
+        if len(columns) < len(self.names):
+            picked = picked[:, columns]
+        counts += np.bincount(picked.ravel(), minlength=total)
+        return {name: counts[self.base[c]:self.base[c + 1]] for name, c in zip(names, columns, strict=True)}
+    def _extra(self, hits: np.ndarray, mask: np.ndarray, total: int) -> np.ndarray:
+        """Counts of the further values: by the mask over all extra pairs, or gathered when hits are few
+        (measured at ×10: ~12 ns per hit gathered against ~3-6 ns per pair masked)."""
+        if not len(self.extra_id):
+            return np.zeros(total, np.int64)
+        if len(hits) * 3 >= len(self.extra_id):
+            return np.bincount(self.extra_id[mask[self.extra_doc]], minlength=total)
+        starts, ends = self.extra_ptr[hits], self.extra_ptr[hits + 1]
+        lengths = ends - starts
+        picked = int(lengths.sum())
+        if not picked:
+            return np.zeros(total, np.int64)
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(picked)
+        return np.bincount(self.extra_id[offsets], minlength=total)
+
+
+def _groups(sizes: list[int]) -> list[list[int]]:
+    """Columns grouped, smallest first, while the product of their sizes stays within ``JOINT_LIMIT``."""
+    groups: list[list[int]] = []
+    product = JOINT_LIMIT + 1
+    for column in sorted(range(len(sizes)), key=lambda c: sizes[c]):
+        if product * sizes[column] > JOINT_LIMIT:
+            groups.append([])
+            product = 1
+        groups[-1].append(column)
+        product *= sizes[column]
+    return [sorted(group) for group in groups]
+
+
+def _joint(codes: np.ndarray, base: np.ndarray, groups: list[list[int]]):
+    """Each document's joint code per group (its columns' local codes, 0 = none, in mixed radix), the
+    groups' starts, and the table from a joint code back to its columns' value ids."""
+    joint = np.zeros((len(codes), len(groups)), np.int64)
+    starts = [0]
+    decoded = []
+    for g, columns in enumerate(groups):
+        radix = [int(base[c + 1] - base[c]) + 1 for c in columns]
+        code = np.zeros(len(codes), np.int64)
+        for c, size in zip(columns, radix, strict=True):
+            local = codes[:, c].astype(np.int64)
+            code = code * size + np.where(local > 0, local - base[c] + 1, 0)
+        joint[:, g] = code + starts[-1]
+        every = np.arange(int(np.prod(radix)), dtype=np.int64)
+        ids = np.zeros((len(every), max(map(len, groups))), np.int32)
+        for axis in range(len(columns) - 1, -1, -1):  # last column varies fastest
+            local = every % radix[axis]
+            every //= radix[axis]
+            ids[:, axis] = np.where(local > 0, local - 1 + base[columns[axis]], 0)
+        decoded.append(ids)
+        starts.append(starts[-1] + len(ids))
+    return joint, np.array(starts, np.int64), np.concatenate(decoded)
