@@ -1,6 +1,7 @@
 """The query's fast paths give exactly what the plain paths give, on the real Reuters collection:
 facet counts from the code matrix (``facetcount``) against per-facet pair counting (``Facet.count``),
-snippets cut from the cached ``SnippetText`` against snippets of the raw stored text."""
+snippets cut from the cached ``SnippetText`` against snippets of the raw stored text, the evaluation
+combining arrays in place against a fresh pair of arrays per node."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import pytest
 
 from search.query import parse as qparse
 from search.query.engine import SearchEngine
-from search.query.evaluate import Deadline
+from search.query.evaluate import Deadline, Evaluator
 from search.query.hits import HitSet
 from search.query.params import SearchParams
 from search.query.snippets import Highlighter
+from search.query.tree import Not, Phrase, Term
 
 pytestmark = pytest.mark.slow
 
@@ -88,3 +90,76 @@ def test_snippets_from_the_cached_text_equal_snippets_of_the_stored_text(engine)
                 stored = gen.stored(doc)
                 fresh = Highlighter(hit_set.highlighter().terms).snippet(stored.get("body") or stored.get("title"))
                 assert hit_set.result(doc, snippet=True)["snippet"] == fresh
+
+
+class ReferenceEvaluator(Evaluator):
+    """The plain evaluation: a fresh pair of arrays per node, combined with ``&``/``|``/``+``/``np.where``."""
+
+    def node(self, node):
+        if isinstance(node, Term):
+            docs, scores = self.postings.scored(node.field, node.text)
+            mask, score = np.zeros(self.size, bool), np.zeros(self.size, np.float32)
+            mask[docs], score[docs] = True, scores
+            return mask, score
+        if isinstance(node, Phrase):
+            return self.phrase(node)
+        return super().node(node)
+
+    def phrase(self, node):
+        """Each candidate doc checked in Python: some position of the first word with every other word at
+        its offset; scores summed word by word over the whole arrays, then zeroed outside the matches."""
+        parts = [self.postings.scored(node.field, term) for _, term in node.words]
+        candidates = parts[0][0]
+        for docs, _ in parts[1:]:
+            candidates = np.intersect1d(candidates, docs)
+        starts = {}
+        for offset, term in node.words:
+            docs, ptr, flat = self.postings.positions(node.field, term)
+            at = np.searchsorted(docs, candidates)
+            for doc, i in zip(candidates.tolist(), at.tolist(), strict=True):
+                shifted = {p - offset for p in flat[ptr[i]:ptr[i + 1]].tolist()}
+                starts[doc] = shifted if doc not in starts else starts[doc] & shifted
+        mask = np.zeros(self.size, bool)
+        mask[[doc for doc, found in starts.items() if found]] = True
+        score = np.zeros(self.size, np.float32)
+        for docs, scores in parts:
+            score[docs] += scores
+        score[~mask] = 0
+        return mask, score
+
+    def _and(self, node):
+        mask, score = None, None
+        for item in sorted(node.items, key=lambda n: isinstance(n, Not)):
+            if isinstance(item, Not):
+                other, _ = self.node(item.item)
+                mask = ~other if mask is None else mask & ~other
+                continue
+            other, other_score = self.node(item)
+            mask = other if mask is None else mask & other
+            score = other_score if score is None else score if other_score is None else score + other_score
+        return mask, None if score is None else np.where(mask, score, np.float32(0))
+
+    def _or(self, node):
+        mask, score = None, None
+        for item in node.items:
+            other, other_score = self.node(item)
+            mask = other if mask is None else mask | other
+            score = other_score if score is None else score if other_score is None else score + other_score
+        return mask, score
+
+
+TREES = ["oil", "oil prices", '"interest rates"', '"stock exchange" OR "money supply"', '"new york stock exchange"',
+         "opec -saudi", "econom*", "coffee OR brazil OR cocoa", "(oil OR gas) -(saudi OR iran) prices", "title:gold",
+         "wheat AND NOT corn OR barley", '"trade deficit" japan', "st?rms OR harb*", "-oil", "zzzznotaword OR oil",
+         "merger talks OR (bid AND stake)"]
+
+
+@pytest.mark.parametrize("q", TREES)
+def test_evaluation_in_place_equals_the_plain_evaluation(engine, q):
+    gen = engine.generation()
+    tree = qparse.parse(q).tree
+    mask, score = Evaluator(gen.postings, Deadline(60)).run(tree)
+    reference_mask, reference_score = ReferenceEvaluator(gen.postings, Deadline(60)).run(tree)
+    assert mask.any() or q == "zzzznotaword"
+    assert np.array_equal(mask, reference_mask)
+    assert score.tobytes() == reference_score.tobytes()  # bit for bit: same sums in the same order

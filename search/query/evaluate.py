@@ -67,10 +67,8 @@ class Evaluator:
                 return self.columns.live.copy(), None
             case Nothing():
                 return np.zeros(self.size, bool), None
-            case Term():
-                return self._dense(*self.postings.scored(node.field, node.text))
-            case Phrase():
-                return self._phrase(node)
+            case Term() | Phrase():
+                return self._dense(*self._sparse(node))
             case Prefix():
                 return self._expanded(node.field, node.text, None)
             case Wildcard():
@@ -95,28 +93,45 @@ class Evaluator:
         return mask, score
 
     def _and(self, node: And) -> Matched:
+        """Items combined in place: every node returns arrays of its own, so the first item's are ours."""
         mask, score = None, None
         for item in sorted(node.items, key=lambda n: isinstance(n, Not)):
             if isinstance(item, Not):
                 other, _ = self.node(item.item)
-                mask = ~other if mask is None else mask & ~other
+                mask = ~other if mask is None else np.greater(mask, other, out=mask)  # mask & ~other
                 continue
             other, other_score = self.node(item)
-            mask = other if mask is None else mask & other
+            mask = other if mask is None else np.logical_and(mask, other, out=mask)
             score = _add(score, other_score)
         assert mask is not None  # the parser never makes an empty And
-        if score is not None:
-            score = np.where(mask, score, np.float32(0))  # a failed And must not lend its score to an outer Or
+        if score is not None:  # a failed And must not lend its score to an outer Or
+            np.multiply(score, mask, out=score)  # scores are finite and >= 0: zeroing, 3-10x cheaper than np.where
         return mask, score
 
     def _or(self, node: Or) -> Matched:
-        mask, score = None, None
+        """Terms and phrases are scattered straight into one mask and score (no pair of arrays each); other
+        items are evaluated and combined in place. Sums run in item order, as ``score_a + score_b`` would."""
+        mask, score = np.zeros(self.size, bool), None
         for item in node.items:
+            if isinstance(item, Term | Phrase):
+                if self.deadline.expired():
+                    continue
+                docs, scores = self._sparse(item)
+                mask[docs] = True
+                if score is None:
+                    score = np.zeros(self.size, np.float32)
+                score[docs] += scores  # docs are unique within one posting list
+                continue
             other, other_score = self.node(item)
-            mask = other if mask is None else mask | other
+            np.logical_or(mask, other, out=mask)
             score = _add(score, other_score)
-        assert mask is not None  # the parser never makes an empty Or
         return mask, score
+
+    def _sparse(self, node: Term | Phrase) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted docs, scores) of a term or a phrase."""
+        if isinstance(node, Term):
+            return self.postings.scored(node.field, node.text)
+        return self._phrase(node)
 
     def _expanded(self, fieldname: str, literal: str, pattern: str | None) -> Matched:
         """Union of the expansion terms; each doc scores by its best expansion (no reward for variety)."""
@@ -132,33 +147,40 @@ class Evaluator:
             _max_into(score, docs, scores)
         return mask, score
 
-    def _phrase(self, node: Phrase) -> Matched:
-        """Docs having every word, then kept only where the words sit at the right relative positions."""
+    def _phrase(self, node: Phrase) -> tuple[np.ndarray, np.ndarray]:
+        """Docs having every word, kept only where the words sit at the right relative positions; each scores
+        the sum of its words' scores (in word order)."""
         parts = [self.postings.scored(node.field, term) for _, term in node.words]
         candidates = parts[0][0]
         for docs, _ in parts[1:]:
             candidates = np.intersect1d(candidates, docs, assume_unique=True)
         kept = self._verify_phrase(node, candidates)
-        mask = np.zeros(self.size, bool)
-        mask[kept] = True
-        score = np.zeros(self.size, np.float32)
-        for docs, scores in parts:
-            score[docs] += scores
-        score[~mask] = 0
-        return mask, score
+        total = np.zeros(len(kept), np.float32)
+        for docs, scores in parts:  # every word's postings hold every kept doc
+            total += scores[np.searchsorted(docs, kept)]
+        return kept, total
 
     def _verify_phrase(self, node: Phrase, candidates: np.ndarray) -> np.ndarray:
         """Vectorised: (doc, position - offset) keys of each word, intersected; rarest word first."""
         keys = None
-        words = sorted(node.words, key=lambda w: self.postings.doc_frequency(node.field, w[1]))
+        # rarest word first: by its (cached) posting list, not Whoosh's doc_frequency (a term-index read per call)
+        words = sorted(node.words, key=lambda w: len(self.postings.scored(node.field, w[1])[0]))
         for offset, term in words:
             if not len(candidates) or self.deadline.expired():
                 return np.zeros(0, np.int32)
             docs, ptr, flat = self.postings.positions_in(node.field, term, candidates)
             own = (np.repeat(docs.astype(np.int64), np.diff(ptr)) << 32) + (flat.astype(np.int64) - offset + (1 << 20))
-            keys = own if keys is None else np.intersect1d(keys, own, assume_unique=True)
+            keys = own if keys is None else _intersect_runs(keys, own)
             candidates = _sorted_unique(keys >> 32).astype(np.int32)
         return candidates
+
+
+def _intersect_runs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The common values of two sorted arrays of unique values: a stable sort (timsort) of the two runs is a
+    merge, measured ~4x cheaper than ``np.intersect1d``'s quicksort on phrase keys (16k and 26k int64)."""
+    both = np.concatenate((a, b))
+    both.sort(kind="stable")
+    return both[:-1][both[1:] == both[:-1]]
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -170,9 +192,10 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
 
 
 def _add(score: np.ndarray | None, other: np.ndarray | None) -> np.ndarray | None:
+    """``score + other`` (None: adds nothing), into ``score``: it is always an array of the node's own."""
     if other is None:
         return score
-    return other if score is None else score + other
+    return other if score is None else np.add(score, other, out=score)
 
 
 def _max_into(score: np.ndarray, docs: np.ndarray, scores: np.ndarray) -> None:

