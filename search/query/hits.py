@@ -113,6 +113,17 @@ class HitSet:
         hits = self.hits
         if not len(hits) or k <= 0:
             return hits[:0]
+        primary, secondary = self._order_keys()
+        keep = _top_k(primary, k)
+        order = np.lexsort((hits[keep], secondary[keep], primary[keep]))
+        return hits[keep][order][:k]
+
+    def _order_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """The hits' (primary, secondary) sort keys, kept while the sort and the scores stay: a collapsed page
+        asks ``order`` for a growing prefix (×10 Reuters: three times per query)."""
+        if self._keys is not None and self._keys[0] == self.params.sort:
+            return self._keys[1], self._keys[2]
+        hits = self.hits
         dates = self.cols.date[hits]
         scores = -self.score[hits].astype(np.float64)
         dated = dates != NO_DATE
@@ -126,9 +137,18 @@ class HitSet:
             primary, secondary = recency, scores
         else:
             primary, secondary = np.where(dated, dates.astype(np.float64), np.inf), scores
-        keep = _top_k(primary, k)
-        order = np.lexsort((hits[keep], secondary[keep], primary[keep]))
-        return hits[keep][order][:k]
+        self._keys = (self.params.sort, primary, secondary)
+        return primary, secondary
+
+    @property
+    def score(self) -> np.ndarray:
+        """Every doc's score (float32 [N]); setting it (research's boost) resets the order keys."""
+        return self._score
+
+    @score.setter
+    def score(self, value: np.ndarray) -> None:
+        self._score = value
+        self._keys: tuple[str, np.ndarray, np.ndarray] | None = None
 
     # -- results -------------------------------------------------------------------------------
     def result(self, docnum: int, snippet: bool) -> Result:
