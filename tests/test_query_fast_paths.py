@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from search.index.columns import NO_DATE
 from search.query import parse as qparse
 from search.query.engine import SearchEngine
 from search.query.evaluate import Deadline, Evaluator
@@ -78,6 +79,8 @@ def test_code_matrix_counts_any_hit_set_like_the_pairs(engine, fraction):
     counted = gen.facet_codes.count(hits, mask)
     for name, facet in gen.columns.facets.items():
         assert counted[name].tolist() == facet.count(hits, mask).tolist(), name
+        assert gen.facet_codes.count_one(name, hits, mask).tolist() == counted[name].tolist(), name
+    assert gen.facet_codes.count_one("year", hits, mask).tolist() == counted["year"].tolist()
 
 
 def test_snippets_from_the_cached_text_equal_snippets_of_the_stored_text(engine):
@@ -163,3 +166,22 @@ def test_evaluation_in_place_equals_the_plain_evaluation(engine, q):
     assert mask.any() or q == "zzzznotaword"
     assert np.array_equal(mask, reference_mask)
     assert score.tobytes() == reference_score.tobytes()  # bit for bit: same sums in the same order
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
+@pytest.mark.parametrize("q", ["shares", "", "oil prices"])
+def test_order_prefixes_equal_a_full_sort_of_the_hits(engine, q, sort):
+    """``order(k)`` (a partial sort, its prefix kept for the next k) is the head of the fully sorted hits."""
+    gen = engine.generation()
+    params = SearchParams.from_mapping({"q": q, "sort": sort})
+    hit_set = HitSet(gen, params, qparse.parse(q), Deadline(60))
+    hits = hit_set.hits
+    dates, scores = gen.columns.date[hits], -hit_set.score[hits].astype(np.float64)
+    dated = dates != NO_DATE
+    newest = np.where(dated, -dates.astype(np.float64), np.inf)
+    oldest = np.where(dated, dates.astype(np.float64), np.inf)
+    keys = {"relevance": (scores, newest), "newest": (newest, scores), "oldest": (oldest, scores)}
+    primary, secondary = keys["newest" if sort == "relevance" and not scores.any() else sort]
+    ordered = hits[np.lexsort((hits, secondary, primary))]
+    for k in (10, 40, 160, 1000, 10, len(hits) + 5):
+        assert hit_set.order(k).tolist() == ordered[:k].tolist(), k

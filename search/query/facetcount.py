@@ -42,6 +42,8 @@ class FacetCodes:
     extra_ptr: np.ndarray  # int64 [N+1]: further values of doc d are extra_id[extra_ptr[d]:extra_ptr[d+1]]
     extra_id: np.ndarray  # int32: their value ids
     first_year: int  # the year of value 0 of the "year" column
+    by_column: np.ndarray  # int32 [F, N]: ``codes`` column by column, for counting one facet
+    column_extra: list[tuple[np.ndarray, np.ndarray]]  # per column: (doc, value id) of its further values
 
     @classmethod
     def build(cls, facets: dict[str, Facet], years: np.ndarray) -> FacetCodes:
@@ -74,27 +76,37 @@ class FacetCodes:
         np.cumsum(np.bincount(extra_doc, minlength=size), out=extra_ptr[1:])
         groups = _groups([s + 1 for s in sizes])
         joint, joint_base, joint_ids = _joint(codes, base, groups)
-        return cls(names, base, codes, groups, joint, joint_base, joint_ids, extra_doc, extra_ptr, extra_id, first_year)
+        column_extra = [(d.astype(np.int32), i.astype(np.int32)) for d, i in zip(extra_docs, extra_ids, strict=True)]
+        column_extra.append((np.zeros(0, np.int32), np.zeros(0, np.int32)))  # one year per document
+        return cls(names, base, codes, groups, joint, joint_base, joint_ids, extra_doc, extra_ptr, extra_id, first_year,
+                   np.ascontiguousarray(codes.T), column_extra)
 
-    def count(self, hits: np.ndarray, mask: np.ndarray, names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
-        """Per-value counts of each facet in ``names`` (default: all) over the hits (``hits`` = flatnonzero(mask));
-        "year" is indexed from ``first_year``."""
+    def count(self, hits: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-value counts of every facet over the hits (``hits`` = flatnonzero(mask)); "year" is indexed
+        from ``first_year``."""
         total = int(self.base[-1])
         counts = self._extra(hits, mask, total)
-        if names is None and len(hits) * (len(self.names) - len(self.groups)) > int(self.joint_base[-1]):
+        if len(hits) * (len(self.names) - len(self.groups)) > int(self.joint_base[-1]):
             joint = np.bincount(np.take(self.joint, hits, axis=0).ravel(), minlength=int(self.joint_base[-1]))
             present = np.flatnonzero(joint)  # the combinations that occur: few, however large the hit set
             ids = self.joint_ids[present]
             weights = np.repeat(joint[present], ids.shape[1]).astype(np.float64)  # exact below 2**53
             counts += np.bincount(ids.ravel(), weights, minlength=total).astype(np.int64)
-            return {name: counts[self.base[c]:self.base[c + 1]] for c, name in enumerate(self.names)}
-        names = self.names if names is None else names
-        columns = [self.names.index(name) for name in names]
-        picked = np.take(self.codes, hits, axis=0)
-        if len(columns) < len(self.names):
-            picked = picked[:, columns]
-        counts += np.bincount(picked.ravel(), minlength=total)
-        return {name: counts[self.base[c]:self.base[c + 1]] for name, c in zip(names, columns, strict=True)}
+        else:
+            counts += np.bincount(np.take(self.codes, hits, axis=0).ravel(), minlength=total)
+        return {name: counts[self.base[c]:self.base[c + 1]] for c, name in enumerate(self.names)}
+
+    def count_one(self, name: str, hits: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """``count(hits, mask)[name]``, reading that facet's column and further values only (a facet with a
+        selection is counted over its own hit set)."""
+        column = self.names.index(name)
+        low, high = int(self.base[column]), int(self.base[column + 1])
+        counts = np.bincount(np.take(self.by_column[column], hits), minlength=high)[low:]
+        docs, ids = self.column_extra[column]
+        if len(docs):
+            counts += np.bincount(ids[mask[docs]] - low, minlength=high - low)
+        return counts
+
     def _extra(self, hits: np.ndarray, mask: np.ndarray, total: int) -> np.ndarray:
         """Counts of the further values: by the mask over all extra pairs, or gathered when hits are few
         (measured at ×10: ~12 ns per hit gathered against ~3-6 ns per pair masked)."""
