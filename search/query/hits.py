@@ -114,36 +114,39 @@ class HitSet:
         hits = self.hits
         if not len(hits) or k <= 0:
             return hits[:0]
-        primary, secondary = self._order_keys()
+        primary, second = self._order_keys()
         if self._prefix is None or len(self._prefix) < min(k, len(hits)):
             want = max(k, ORDER_PREFIX)
             keep = _top_k(primary, want)
-            order = np.lexsort((hits[keep], secondary[keep], primary[keep]))
-            self._prefix = hits[keep][order][:want]
+            docs = hits[keep]
+            order = np.lexsort((docs, self._key(second, docs), primary[keep]))
+            self._prefix = docs[order][:want]
         return self._prefix[:k]
 
-    def _order_keys(self) -> tuple[np.ndarray, np.ndarray]:
-        """The hits' (primary, secondary) sort keys, kept (with the sorted prefix) while the sort and the
-        scores stay: a collapsed page asks ``order`` for a growing prefix (×10 Reuters: three times per query)."""
+    def _order_keys(self) -> tuple[np.ndarray, str]:
+        """The hits' primary sort key and the kind of the secondary one (computed for the top hits only),
+        kept with the sorted prefix while the sort and the scores stay: a collapsed page asks ``order`` for
+        a growing prefix (×10 Reuters: three times per query)."""
         if self._keys is not None and self._keys[0] == self.params.sort:
             return self._keys[1], self._keys[2]
         self._prefix = None
-        hits = self.hits
-        dates = self.cols.date[hits]
-        scores = -self.score[hits].astype(np.float64)
-        dated = dates != NO_DATE
-        recency = np.where(dated, -dates.astype(np.float64), np.inf)  # newer first, undated last
         sort = self.params.sort
-        if sort == "relevance" and not scores.any():
-            sort = "newest"  # browsing (empty query): newest first
         if sort == "relevance":
-            primary, secondary = scores, recency
-        elif sort == "newest":
-            primary, secondary = recency, scores
+            primary, second = self._key("score", self.hits), "newest"
+            if not primary.any():  # browsing (empty query): newest first
+                primary, second = self._key("newest", self.hits), "score"
         else:
-            primary, secondary = np.where(dated, dates.astype(np.float64), np.inf), scores
-        self._keys = (self.params.sort, primary, secondary)
-        return primary, secondary
+            primary, second = self._key(sort, self.hits), "score"
+        self._keys = (sort, primary, second)
+        return primary, second
+
+    def _key(self, kind: str, docs: np.ndarray) -> np.ndarray:
+        """Ascending sort key of ``docs``: "score" (higher first), "newest", "oldest" (undated last)."""
+        if kind == "score":
+            return -self.score[docs].astype(np.float64)
+        dates = self.cols.date[docs]
+        values = dates.astype(np.float64)
+        return np.where(dates != NO_DATE, -values if kind == "newest" else values, np.inf)
 
     @property
     def score(self) -> np.ndarray:
@@ -153,7 +156,7 @@ class HitSet:
     @score.setter
     def score(self, value: np.ndarray) -> None:
         self._score = value
-        self._keys: tuple[str, np.ndarray, np.ndarray] | None = None
+        self._keys: tuple[str, np.ndarray, str] | None = None
         self._prefix: np.ndarray | None = None  # the first hits in order, as far as ``order`` has sorted them
 
     # -- results -------------------------------------------------------------------------------
