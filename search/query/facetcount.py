@@ -3,9 +3,9 @@
 ``columns.Facet`` keeps a facet's values as (doc, value) pairs; counting them over a hit set
 gathers the hit mask over *all* pairs, per facet. At ×10 Reuters that was 1.3 ms of a 5.4 ms warm
 answer, 3.5 ms for the 42k hits of "shares" (``places`` and ``source`` have a pair for almost every
-document). Here each document's *first* value of every facet sits in one int32 matrix row
-(``[N, facets]``, value ids offset per facet into one id space, 0 = no value), so the counts of all
-facets are ``np.bincount(codes[hits].ravel())``: cost by the hit count, not the collection size.
+document). Here each document's *first* value of every facet sits in an int32 code matrix (``[facets, N]``, value ids
+offset per facet into one id space, 0 = no value), so the counts of all facets are
+``np.bincount(codes[:, hits].ravel())``: cost by the hit count, not the collection size.
 
 For large hit sets even that is ~16 ns per hit (six gathered codes, six counted); so facets with
 small vocabularies are also combined into joint codes (the product of their sizes at most
@@ -31,9 +31,9 @@ JOINT_LIMIT = 1 << 15  # codes of one joint group: its count array (256 KB) is z
 class FacetCodes:
     """The facets' values of every document as codes plus extra pairs; built once per generation."""
 
-    names: tuple[str, ...]  # the columns of ``codes``: the facets, then "year"
+    names: tuple[str, ...]  # the rows of ``codes``: the facets, then "year"
     base: np.ndarray  # int64 [F+1]: facet f's value v has id base[f] + v; ids < base[0] = 1 mean "no value"
-    codes: np.ndarray  # int32 [N, F]: each document's first value id per facet (0: none)
+    codes: np.ndarray  # int32 [F, N]: each document's first value id per facet (0: none)
     groups: list[list[int]]  # columns counted together through one joint code
     joint: np.ndarray  # int64 [N, G]: each document's joint code per group, offset by the group's start
     joint_base: np.ndarray  # int64 [G+1]
@@ -42,7 +42,6 @@ class FacetCodes:
     extra_ptr: np.ndarray  # int64 [N+1]: further values of doc d are extra_id[extra_ptr[d]:extra_ptr[d+1]]
     extra_id: np.ndarray  # int32: their value ids
     first_year: int  # the year of value 0 of the "year" column
-    by_column: np.ndarray  # int32 [F, N]: ``codes`` column by column, for counting one facet
     column_extra: list[tuple[np.ndarray, np.ndarray]]  # per column: (doc, value id) of its further values
 
     @classmethod
@@ -55,19 +54,19 @@ class FacetCodes:
         sizes = [len(f.vocab) for f in facets.values()] + [year_count]
         base = np.cumsum([1, *sizes]).astype(np.int64)
         size = len(years)
-        codes = np.zeros((size, len(names)), np.int32)
+        codes = np.zeros((len(names), size), np.int32)
         extra_docs, extra_ids = [], []
         for column, facet in enumerate(facets.values()):
             starts = facet.doc_ptr[:-1]
             has = facet.doc_ptr[1:] > starts
             firsts = starts[has]
-            codes[has, column] = facet.pair_val[firsts] + base[column]
+            codes[column, has] = facet.pair_val[firsts] + base[column]
             rest = np.ones(len(facet.pair_doc), bool)
             rest[firsts] = False
             extra_docs.append(facet.pair_doc[rest])
             extra_ids.append(facet.pair_val[rest] + base[column])
         has_year = years >= 0
-        codes[has_year, -1] = years[has_year] - first_year + base[-2]
+        codes[-1, has_year] = years[has_year] - first_year + base[-2]
         extra_doc = np.concatenate(extra_docs).astype(np.int32)
         extra_id = np.concatenate(extra_ids).astype(np.int32)
         order = np.argsort(extra_doc, kind="stable")
@@ -79,7 +78,7 @@ class FacetCodes:
         column_extra = [(d.astype(np.int32), i.astype(np.int32)) for d, i in zip(extra_docs, extra_ids, strict=True)]
         column_extra.append((np.zeros(0, np.int32), np.zeros(0, np.int32)))  # one year per document
         return cls(names, base, codes, groups, joint, joint_base, joint_ids, extra_doc, extra_ptr, extra_id, first_year,
-                   np.ascontiguousarray(codes.T), column_extra)
+                   column_extra)
 
     def count(self, hits: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
         """Per-value counts of every facet over the hits (``hits`` = flatnonzero(mask)); "year" is indexed
@@ -93,7 +92,7 @@ class FacetCodes:
             weights = np.repeat(joint[present], ids.shape[1]).astype(np.float64)  # exact below 2**53
             counts += np.bincount(ids.ravel(), weights, minlength=total).astype(np.int64)
         else:
-            counts += np.bincount(np.take(self.codes, hits, axis=0).ravel(), minlength=total)
+            counts += np.bincount(self.codes[:, hits].ravel(), minlength=total)
         return {name: counts[self.base[c]:self.base[c + 1]] for c, name in enumerate(self.names)}
 
     def count_one(self, name: str, hits: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -101,7 +100,7 @@ class FacetCodes:
         selection is counted over its own hit set)."""
         column = self.names.index(name)
         low, high = int(self.base[column]), int(self.base[column + 1])
-        counts = np.bincount(np.take(self.by_column[column], hits), minlength=high)[low:]
+        counts = np.bincount(np.take(self.codes[column], hits), minlength=high)[low:]
         docs, ids = self.column_extra[column]
         if len(docs):
             counts += np.bincount(ids[mask[docs]] - low, minlength=high - low)
@@ -139,14 +138,14 @@ def _groups(sizes: list[int]) -> list[list[int]]:
 def _joint(codes: np.ndarray, base: np.ndarray, groups: list[list[int]]):
     """Each document's joint code per group (its columns' local codes, 0 = none, in mixed radix), the
     groups' starts, and the table from a joint code back to its columns' value ids."""
-    joint = np.zeros((len(codes), len(groups)), np.int64)
+    joint = np.zeros((codes.shape[1], len(groups)), np.int64)
     starts = [0]
     decoded = []
     for g, columns in enumerate(groups):
         radix = [int(base[c + 1] - base[c]) + 1 for c in columns]
-        code = np.zeros(len(codes), np.int64)
+        code = np.zeros(codes.shape[1], np.int64)
         for c, size in zip(columns, radix, strict=True):
-            local = codes[:, c].astype(np.int64)
+            local = codes[c].astype(np.int64)
             code = code * size + np.where(local > 0, local - base[c] + 1, 0)
         joint[:, g] = code + starts[-1]
         every = np.arange(int(np.prod(radix)), dtype=np.int64)
