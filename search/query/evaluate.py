@@ -148,31 +148,31 @@ class Evaluator:
         return mask, score
 
     def _phrase(self, node: Phrase) -> tuple[np.ndarray, np.ndarray]:
-        """Docs having every word, kept only where the words sit at the right relative positions; each scores
-        the sum of its words' scores (in word order)."""
+        """Docs where the words sit at the right relative positions; each scores the sum of its words' scores
+        (in word order)."""
         parts = [self.postings.scored(node.field, term) for _, term in node.words]
-        candidates = parts[0][0]
-        for docs, _ in parts[1:]:
-            candidates = np.intersect1d(candidates, docs, assume_unique=True)
-        kept = self._verify_phrase(node, candidates)
+        kept = self._verify_phrase(node)
         total = np.zeros(len(kept), np.float32)
         for docs, scores in parts:  # every word's postings hold every kept doc
             total += scores[np.searchsorted(docs, kept)]
         return kept, total
 
-    def _verify_phrase(self, node: Phrase, candidates: np.ndarray) -> np.ndarray:
-        """Vectorised: (doc, position - offset) keys of each word, intersected; rarest word first."""
+    def _verify_phrase(self, node: Phrase) -> np.ndarray:
+        """Vectorised: each word's sorted (doc, position) keys (cached), shifted by its offset in the phrase,
+        intersected by merging, rarest word first. Measured at ×10 on "interest rates" (body): 1.3 ms when the
+        keys were built per query from the candidate docs' positions, ~0.3 ms merging the cached keys."""
         keys = None
         # rarest word first: by its (cached) posting list, not Whoosh's doc_frequency (a term-index read per call)
         words = sorted(node.words, key=lambda w: len(self.postings.scored(node.field, w[1])[0]))
         for offset, term in words:
-            if not len(candidates) or self.deadline.expired():
+            if self.deadline.expired():
                 return np.zeros(0, np.int32)
-            docs, ptr, flat = self.postings.positions_in(node.field, term, candidates)
-            own = (np.repeat(docs.astype(np.int64), np.diff(ptr)) << 32) + (flat.astype(np.int64) - offset + (1 << 20))
+            own = self.postings.position_keys(node.field, term)
+            own = own - offset if offset else own
             keys = own if keys is None else _intersect_runs(keys, own)
-            candidates = _sorted_unique(keys >> 32).astype(np.int32)
-        return candidates
+            if not len(keys):
+                break
+        return _sorted_unique(keys >> 32).astype(np.int32) if keys is not None else np.zeros(0, np.int32)
 
 
 def _intersect_runs(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ EXPAND_LIMIT = 64  # terms a prefix/wildcard may expand to (the most frequent ar
 EXPAND_SCAN = 5000  # lexicon entries a prefix/wildcard may look at
 CACHE_BYTES = 128 * 1024 * 1024  # per generation; the raw postings behind it are in the engine's SegmentCache
 EXPAND_CHECK = 256  # terms matched between two looks at the deadline
+PHRASE_SHIFT = 1 << 20  # added to positions in phrase keys: a word's offset in a phrase never makes one negative
 EXPANSIONS_KEPT = 4096  # prefix/wildcard expansions remembered per generation (each at most EXPAND_LIMIT terms)
 _NO_DOCS = np.zeros(0, np.int32)
 
@@ -90,13 +91,20 @@ class Postings:
             self._remember(key, value)
             return value
 
-    def positions_in(self, fieldname: str, text: str, candidates: np.ndarray):
-        """``positions`` limited to the postings of ``candidates`` (sorted, unique doc numbers)."""
-        docs, ptr, flat = self.positions(fieldname, text)
-        wanted = np.zeros(self.columns.size, bool)  # a lookup table: ~5x cheaper than np.isin's sort at ×10
-        wanted[candidates] = True
-        picks = np.flatnonzero(wanted[docs])
-        return _select_postings(docs, ptr, flat, picks)
+    def position_keys(self, fieldname: str, text: str) -> np.ndarray:
+        """Sorted int64 keys ``doc << 32 | position + 2**20`` of every occurrence of a term (live docs), for
+        phrase checks (``evaluate``: a phrase is the intersection of its words' keys shifted by their offsets,
+        ``2**20`` keeps them positive); cached."""
+        key = ("\0keys", fieldname, text)
+        with self.lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit[0]
+            docs, ptr, flat = self._read_positions(fieldname, text)
+            keys = (np.repeat(docs.astype(np.int64), np.diff(ptr)) << 32) + (flat.astype(np.int64) + PHRASE_SHIFT)
+            self._remember(key, (keys,))
+            return keys
 
     def _read_positions(self, fieldname: str, text: str):
         doc_parts, ptr_parts, flat_parts, base = [], [np.zeros(1, np.int64)], [], 0
