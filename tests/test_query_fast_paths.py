@@ -11,7 +11,7 @@ import pytest
 from search.index.columns import NO_DATE
 from search.query import parse as qparse
 from search.query.engine import SearchEngine
-from search.query.evaluate import Deadline, Evaluator
+from search.query.evaluate import DateOrder, Deadline, Evaluator, date_mask
 from search.query.hits import HitSet
 from search.query.params import SearchParams
 from search.query.snippets import Highlighter
@@ -185,3 +185,18 @@ def test_order_prefixes_equal_a_full_sort_of_the_hits(engine, q, sort):
     ordered = hits[np.lexsort((hits, secondary, primary))]
     for k in (10, 40, 160, 1000, 10, len(hits) + 5):
         assert hit_set.order(k).tolist() == ordered[:k].tolist(), k
+
+
+def test_date_filter_by_the_sorted_dates_equals_comparing_every_date(engine):
+    gen = engine.generation()
+    dates = gen.columns.local
+    dated = np.sort(dates[dates != NO_DATE])
+    some = [int(dated[0]), int(dated[len(dated) // 3]), int(dated[len(dated) // 2]), int(dated[-1])]
+    bounds = [None, *some, some[1] + 1, some[-1] + 86400, int(dated[0]) - 86400]
+    for start in bounds:
+        for end in bounds:
+            assert np.array_equal(gen.date_order.mask(start, end), date_mask(dates, start, end)), (start, end)
+    undated = np.array([NO_DATE, 5, 3, NO_DATE, 9, 5], np.int64)  # undated docs never match a date filter
+    for start in (None, 2, 3, 5, 6, 10):
+        for end in (None, 2, 3, 5, 9):
+            assert np.array_equal(DateOrder(undated).mask(start, end), date_mask(undated, start, end)), (start, end)

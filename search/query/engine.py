@@ -35,7 +35,7 @@ from search.query import collapse
 from search.query import parse as qparse
 from search.query.answer import ArticlePage, FacetCount, Health, Result, SearchAnswer, describe, filters_echo
 from search.query.errors import QueryError
-from search.query.evaluate import Deadline
+from search.query.evaluate import DateOrder, Deadline
 from search.query.facetcount import FacetCodes
 from search.query.facetvalues import FacetValuesPage, values_page
 from search.query.histogram import histogram
@@ -74,6 +74,7 @@ class Generation:
         self.postings = Postings(self.reader, self.columns, self.lock, segments, path)
         self.documents_store = StoredDocs(self.reader, segments)
         self.year = _years(self.columns.local)
+        self.date_order = DateOrder(self.columns.local)
         self.facet_codes = FacetCodes.build(self.columns.facets, self.year)
         self.documents = int(self.columns.live.sum())
         self._speller: Speller | None = None

@@ -44,6 +44,25 @@ def date_mask(dates: np.ndarray, start: int | None, end: int | None) -> np.ndarr
     return mask
 
 
+class DateOrder:
+    """A generation's docs sorted by their publisher's-day instant, so a date filter is a slice of it: the
+    mask costs the docs in range, not three comparisons over every doc (×10: ~1 ms for "bank" in a month
+    and a half); ``mask`` equals ``date_mask(dates, start, end)``."""
+
+    def __init__(self, dates: np.ndarray):
+        self.order = np.argsort(dates, kind="stable")
+        self.sorted = dates[self.order]
+        self.undated = int(np.searchsorted(self.sorted, NO_DATE, side="right"))  # NO_DATE is the smallest int64
+
+    def mask(self, start: int | None, end: int | None) -> np.ndarray:
+        low = self.undated if start is None else max(self.undated, int(np.searchsorted(self.sorted, start)))
+        high = len(self.sorted) if end is None else int(np.searchsorted(self.sorted, end, side="right"))
+        mask = np.zeros(len(self.sorted), bool)
+        if high > low:
+            mask[self.order[low:high]] = True
+        return mask
+
+
 class Evaluator:
     """Turns a parsed query tree into (hit mask, score array) over all doc numbers."""
 

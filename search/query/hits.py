@@ -12,7 +12,7 @@ from search.index.columns import NO_DATE
 from search.index.schema import TEXT_FIELDS, news_analyzer
 from search.query import tree as qtree
 from search.query.answer import FacetCount, Result, describe
-from search.query.evaluate import Deadline, Evaluator, date_mask
+from search.query.evaluate import Deadline, Evaluator
 from search.query.params import SearchParams
 from search.query.snippets import Highlighter
 from search.query.spelling import suggest
@@ -51,7 +51,7 @@ class HitSet:
     def _date_mask(self, start: int | None, end: int | None) -> np.ndarray | None:
         if start is None and end is None:
             return None
-        return date_mask(self.cols.local, start, end)  # the publisher's day decides
+        return self.gen.date_order.mask(start, end)  # the publisher's day decides
 
     def _facet_masks(self, selected: dict[str, list[str]]) -> dict[str, np.ndarray]:
         masks = {}
