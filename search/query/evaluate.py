@@ -50,7 +50,7 @@ class DateOrder:
     and a half); ``mask`` equals ``date_mask(dates, start, end)``."""
 
     def __init__(self, dates: np.ndarray):
-        self.order = np.argsort(dates, kind="stable")
+        self.order = np.argsort(dates, kind="stable").astype(np.int32)
         self.sorted = dates[self.order]
         self.undated = int(np.searchsorted(self.sorted, NO_DATE, side="right"))  # NO_DATE is the smallest int64
 
