@@ -154,23 +154,24 @@ def _groups(sizes: list[int]) -> list[list[int]]:
 def _joint(codes: np.ndarray, low: np.ndarray, size: np.ndarray, groups: list[list[int]]):
     """Each document's joint code per group (its rows' local codes, 0 = none, in mixed radix), the
     groups' starts, and the table from a joint code back to its rows' value ids; row r holds the ids
-    low[r] .. low[r] + size[r] - 1."""
-    joint = np.zeros((codes.shape[1], len(groups)), np.int64)
+    low[r] .. low[r] + size[r] - 1. Computed in int32 (a group's codes stay below ``JOINT_LIMIT``)."""
+    joint = np.empty((len(groups), codes.shape[1]), np.int64)
     starts = [0]
     decoded = []
-    for g, columns in enumerate(groups):
-        radix = [int(size[c]) + 1 for c in columns]
-        code = np.zeros(codes.shape[1], np.int64)
-        for c, radix_c in zip(columns, radix, strict=True):
-            local = codes[c].astype(np.int64)
-            code = code * radix_c + np.where(local > 0, local - low[c] + 1, 0)
-        joint[:, g] = code + starts[-1]
+    for g, rows in enumerate(groups):
+        radix = [int(size[r]) + 1 for r in rows]
+        code = np.zeros(codes.shape[1], np.int32)
+        for r, base in zip(rows, radix, strict=True):
+            code *= base
+            code += np.maximum(codes[r] - np.int32(low[r] - 1), 0)  # none (0) stays 0, value v becomes v + 1
+        joint[g] = code
+        joint[g] += starts[-1]
         every = np.arange(int(np.prod(radix)), dtype=np.int64)
         ids = np.zeros((len(every), max(map(len, groups))), np.int32)
-        for axis in range(len(columns) - 1, -1, -1):  # last column varies fastest
+        for axis in range(len(rows) - 1, -1, -1):  # last row varies fastest
             local = every % radix[axis]
             every //= radix[axis]
-            ids[:, axis] = np.where(local > 0, local - 1 + low[columns[axis]], 0)
+            ids[:, axis] = np.where(local > 0, local - 1 + low[rows[axis]], 0)
         decoded.append(ids)
         starts.append(starts[-1] + len(ids))
-    return joint, np.array(starts, np.int64), np.concatenate(decoded)
+    return np.ascontiguousarray(joint.T), np.array(starts, np.int64), np.concatenate(decoded)
