@@ -80,7 +80,8 @@ class Postings:
             return value
 
     def positions(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(doc numbers, offsets [len+1], flat positions) of one term, for phrase checks; cached."""
+        """(doc numbers, offsets [len+1], flat positions) of one term; cached. Phrases read ``position_keys``;
+        this plain form is what tests check them against."""
         key = ("\0pos", fieldname, text)
         with self.lock:
             hit = self._cache.get(key)
