@@ -200,3 +200,14 @@ def test_date_filter_by_the_sorted_dates_equals_comparing_every_date(engine):
     for start in (None, 2, 3, 5, 6, 10):
         for end in (None, 2, 3, 5, 9):
             assert np.array_equal(DateOrder(undated).mask(start, end), date_mask(undated, start, end)), (start, end)
+
+
+@pytest.mark.parametrize("unit", ["M", "Y"])
+def test_calendar_units_by_the_days_spanned_equal_numpys_conversion(engine, unit):
+    from search.query.histogram import _calendar_units
+
+    days = engine.generation().columns.local // 86400
+    days = days[engine.generation().columns.local != NO_DATE]
+    for sample in (days, days[:7], np.array([-800, 0, 59, 60, 365, 10957, 10958, 20000] * 50, np.int64)):
+        reference = sample.astype("datetime64[D]").astype(f"datetime64[{unit}]").astype(np.int64)
+        assert np.array_equal(_calendar_units(sample, unit), reference)
