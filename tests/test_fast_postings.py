@@ -10,7 +10,7 @@ import pytest
 from whoosh.formats import Positions
 from whoosh.qparser import QueryParser
 
-from search.index import fast_postings, postings_sidecar, w3_pickle, whoosh_blocks, whoosh_internals, writer
+from search.index import doc_writer, w3_pickle, whoosh_blocks, whoosh_internals, whoosh_perdoc, writer
 from search.index.w3_encode import FieldPostings
 from search.model import Article
 
@@ -34,17 +34,22 @@ def _articles(count: int) -> list[Article]:
     return articles
 
 
-def _segment(directory: Path, articles: list[Article], install=None):
-    """A one-segment index written by a build worker's writer, ``install(writer, collector)`` taking over postings."""
+def _segment(directory: Path, articles: list[Article], install=None, lean: bool = False):
+    """A one-segment index written by Whoosh's ``add_document`` (``install(writer)`` may take over the postings)
+    or by the build's lean writer."""
     directory.mkdir()
     writer.create(directory)
     w = whoosh_internals.worker_segment_writer(directory, 0, limitmb=writer.WRITER_LIMIT_MB, codec=writer.codec())
-    collector = postings_sidecar.Collector(w.schema, whoosh_internals.next_docnum(w))
-    if install:
-        install(w, collector)
-    with collector.listening():
-        writer._add_all(w, articles, collector)
-    segment = whoosh_internals.finish_worker_segment(w)
+    if lean:
+        filler = doc_writer.SegmentFiller(w)
+        for article in articles:
+            filler.add(writer.to_document(article))
+        segment = filler.finish()
+    else:
+        if install:
+            install(w)
+        writer._add_all(w, articles)
+        segment = whoosh_internals.finish_worker_segment(w)
     whoosh_internals.commit_segments(writer.open_index(directory), [segment], codec=writer.codec())
     return writer.open_index(directory)
 
@@ -72,23 +77,23 @@ def _read_back(ix) -> dict[str, FieldPostings]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """Whoosh's own segment, the build's (recorded fields from the collector), and one with every field from arrays."""
+    """Whoosh's own segment, the build's (the lean writer's), and one with every field from arrays read back."""
     root, articles = tmp_path_factory.mktemp("fast"), _articles(700)
     whoosh = _segment(root / "whoosh", articles)
-    fast = _segment(root / "fast", articles, fast_postings.install)
+    fast = _segment(root / "fast", articles, lean=True)
     fields = _read_back(whoosh)
     return whoosh, fast, _segment(root / "arrays", articles, _from_arrays(fields)), fields
 
 
 def _from_arrays(fields: dict[str, FieldPostings]):
     """An ``install`` that has the writer take every field's postings from these arrays."""
-    def install(w, collector):
+    def install(w):
         whoosh_blocks.write_fields_in_blocks(w, {name: (lambda name=name: fields[name]) for name in fields},
                                              check=lambda written: None)
     return install
 
 
-def test_segment_postings_are_whooshs_own_bytes(built):
+def test_the_lean_writers_postings_are_whooshs_own_bytes(built):
     whoosh, fast, _, _ = built
     reference, ours = _raw(whoosh), _raw(fast)
     assert ours.keys() == reference.keys()
@@ -149,11 +154,12 @@ def test_a_segment_with_unrecorded_documents_is_refused(tmp_path):
     (tmp_path / "ix").mkdir()
     writer.create(tmp_path / "ix")
     w = whoosh_internals.worker_segment_writer(tmp_path / "ix", 0, limitmb=64, codec=writer.codec())
-    collector = postings_sidecar.Collector(w.schema, 0)
-    fast_postings.install(w, collector)
-    w.add_document(**writer.to_document(_articles(1)[0]))  # not recorded: the collector never listened
+    filler = doc_writer.SegmentFiller(w)
+    filler.add(writer.to_document(_articles(1)[0]))
+    filler.write_documents()
+    whoosh_perdoc.add_stored(w, 1, {})  # a document the filler never saw
     with pytest.raises(RuntimeError):
-        whoosh_internals.finish_worker_segment(w)
+        filler.finish()
 
 
 def test_a_compressing_codec_is_refused(tmp_path):
@@ -162,5 +168,5 @@ def test_a_compressing_codec_is_refused(tmp_path):
     w = whoosh_internals.worker_segment_writer(tmp_path / "ix", 0, limitmb=64,
                                                codec=whoosh_internals.w3_codec(blocklimit=256, compression=3))
     with pytest.raises(ValueError):
-        fast_postings.install(w, postings_sidecar.Collector(w.schema, 0))
+        doc_writer.SegmentFiller(w)
     w.cancel()

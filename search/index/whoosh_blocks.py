@@ -8,7 +8,7 @@ this way holds byte for byte the posting lists and term infos Whoosh's own write
 Why: Whoosh's ``SegmentWriter`` pushes every posting through its external-sort pool (a tuple
 per posting, pickled runs, a heap merge) and then one ``add_posting`` call, one per-document
 length lookup and one ``finish_term`` per term; measured on Reuters ×1, that was most of a
-build's CPU. The postings are already in numpy arrays (the postings sidecar's ``Collector``), so
+build's CPU. The postings are already in numpy arrays (the lean writer's, ``doc_writer``), so
 a field's posting lists, term infos and term table rows are encoded whole from them (``w3_encode``)
 and written into Whoosh's own files, and the term table's hash tables are written as arrays.
 """
