@@ -170,3 +170,53 @@ def test_a_compressing_codec_is_refused(tmp_path):
     with pytest.raises(ValueError):
         doc_writer.SegmentFiller(w)
     w.cancel()
+
+
+def _write_both(tmp_path, schema, fields: dict[str, FieldPostings], lengths: dict[str, dict[int, int]]):
+    """The .pst and .trm bytes of the fields written by Whoosh's own field writer and by ``whoosh_blocks``."""
+    from whoosh.filedb.filestore import FileStorage
+
+    class Lengths:
+        def doc_field_length(self, docnum, fieldname, default=0):
+            return lengths.get(fieldname, {}).get(docnum, default)
+
+    storage, codec, out = FileStorage(str(tmp_path)), writer.codec(), []
+    for ours in (False, True):
+        segment = codec.new_segment(storage, "MAIN")
+        fieldwriter = codec.field_writer(storage, segment)
+        if ours:
+            for name in sorted(fields):
+                whoosh_blocks._write_field(fieldwriter, name, schema[name], fields[name], codec._blocklimit)
+            whoosh_blocks.close_field_writer(fieldwriter)
+        else:
+            items = []
+            for name in sorted(fields):
+                f, fmt = fields[name], schema[name].format
+                ptr, pos_ptr = f.term_ptr.tolist(), f.pos_ptr.tolist()
+                for term, low, high in zip(f.terms, ptr, ptr[1:], strict=False):
+                    items += [(name, term, int(f.docs[i]), float(f.weights[i]),
+                               fmt.encode(f.positions[pos_ptr[i]:pos_ptr[i + 1]].tolist())) for i in range(low, high)]
+            fieldwriter.add_postings(schema, Lengths(), iter(items))
+            fieldwriter.close()
+        out.append([storage.open_file(segment.make_filename(ext)).read() for ext in (".pst", ".trm")])
+    return out
+
+
+def test_weights_that_do_not_add_up_exactly_are_summed_in_whooshs_order(tmp_path):
+    """A boost of 1.1: float32 weights whose sums round, so each term's total is added block by block."""
+    from whoosh import fields as whoosh_fields
+
+    from search.index.schema import text_field
+
+    schema = whoosh_fields.Schema(text=text_field(None, field_boost=1.1))
+    rng = np.random.default_rng(3)
+    counts = rng.integers(1, 40, 900)
+    term_ptr = np.array([0, 1, 300, 900])  # a single posting, two blocks, three blocks
+    docs = np.concatenate([[5], np.arange(299) * 2, np.arange(600) * 3])
+    pos_ptr = w3_pickle.exclusive_cumsum(counts)
+    positions = np.concatenate([np.arange(c) * 7 for c in counts.tolist()])
+    lengths = {int(d): int(c) + 3 for d, c in zip(docs, counts, strict=True)}
+    field = FieldPostings(terms=[b"a", b"b", "ç".encode()], term_ptr=term_ptr, docs=docs, weights=counts * 1.1,
+                          lengths=np.array([lengths[int(d)] for d in docs]), pos_ptr=pos_ptr, positions=positions)
+    whooshs, ours = _write_both(tmp_path, schema, {"text": field}, {"text": lengths})
+    assert ours == whooshs
