@@ -202,13 +202,15 @@ def _write_both(tmp_path, schema, fields: dict[str, FieldPostings], lengths: dic
     return out
 
 
-def test_weights_that_do_not_add_up_exactly_are_summed_in_whooshs_order(tmp_path):
-    """A boost of 1.1: float32 weights whose sums round, so each term's total is added block by block."""
+@pytest.mark.parametrize("boost", [1.1, 0.0])
+def test_weights_that_do_not_add_up_exactly_are_summed_in_whooshs_order(tmp_path, boost):
+    """A boost of 1.1: float32 weights whose sums round, so each term's total is added block by block;
+    of 0: no weight above Whoosh's initial int 0."""
     from whoosh import fields as whoosh_fields
 
     from search.index.schema import text_field
 
-    schema = whoosh_fields.Schema(text=text_field(None, field_boost=1.1))
+    schema = whoosh_fields.Schema(text=text_field(None, field_boost=boost))
     rng = np.random.default_rng(3)
     counts = rng.integers(1, 40, 900)
     term_ptr = np.array([0, 1, 300, 900])  # a single posting, two blocks, three blocks
@@ -216,7 +218,7 @@ def test_weights_that_do_not_add_up_exactly_are_summed_in_whooshs_order(tmp_path
     pos_ptr = w3_pickle.exclusive_cumsum(counts)
     positions = np.concatenate([np.arange(c) * 7 for c in counts.tolist()])
     lengths = {int(d): int(c) + 3 for d, c in zip(docs, counts, strict=True)}
-    field = FieldPostings(terms=[b"a", b"b", "ç".encode()], term_ptr=term_ptr, docs=docs, weights=counts * 1.1,
+    field = FieldPostings(terms=[b"a", b"b", "ç".encode()], term_ptr=term_ptr, docs=docs, weights=counts * boost,
                           lengths=np.array([lengths[int(d)] for d in docs]), pos_ptr=pos_ptr, positions=positions)
     whooshs, ours = _write_both(tmp_path, schema, {"text": field}, {"text": lengths})
     assert ours == whooshs
