@@ -16,6 +16,7 @@ and written into Whoosh's own files, and the term table's hash tables are writte
 from __future__ import annotations
 
 import itertools
+from array import array
 from collections.abc import Callable
 from operator import itemgetter
 
@@ -155,8 +156,24 @@ def _write_part(fieldwriter, name: str, postings: FieldPostings, blocklimit: int
     pairs = list(zip(hashes[order].tolist(), where[order].tolist(), strict=True))
     for bucket, (low, high) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)):
         tindex.buckets[bucket].extend(pairs[low:high])
-    tindex.index.extend(where.tolist())
+    _extend_index(tindex.index, where.tolist())
     tindex.lastkey = keys[-1]
+
+
+def _extend_index(index, positions: list[int]) -> None:
+    """``index.extend(positions)`` in one C call when the positions fit the array's current type.
+
+    Assumes: the term table's ``GrowableArray`` keeps its values in ``array`` (an ``array.array``) and
+    ``extend`` appends them one by one, changing the type when one overflows it; positions increase,
+    so if the last fits, all do and Whoosh would not have changed the type either.
+    """
+    values = index.array
+    if positions and isinstance(values, array):
+        limit = 1 << (8 * values.itemsize - (1 if values.typecode.islower() else 0))
+        if positions[-1] < limit:
+            values.extend(positions)
+            return
+    index.extend(positions)
 
 
 def _rows(keys: list[bytes], infos: np.ndarray) -> tuple[bytes, np.ndarray]:
