@@ -16,14 +16,14 @@ is not timed, the first query pays for empty caches). The machine is shared
 and noisy, so compare the engines' ratios within one run.
 
 Issue 15's query work, ×1 and ×10 (215,780 articles), CPU ms (``--clock cpu``), each line pair from one
-run (``--skip whoosh fts5 research``) on the shared 2-core machine at load average 8-10; "before" is the
+run (``--skip whoosh fts5 research``) on the shared 2-core machine at load average 9-11; "before" is the
 code before that work, against the same index and the same tantivy index:
 
     | run            | newsearch warm p50 | warm p95 | tantivy warm p50 | warm p95 | cold p95 newsearch / tantivy |
-    | ×1 before      |                2.1 |      3.4 |              1.4 |      2.3 |                   9.7 / 4.3  |
-    | ×1 after       |                1.4 |      1.8 |              1.5 |      2.6 |                   9.5 / 3.8  |
-    | ×10 before     |                4.8 |      9.8 |              2.9 |      5.5 |                  24.3 / 9.1  |
-    | ×10 after      |                2.8 |      4.3 |              2.6 |      4.9 |                  13.3 / 6.9  |
+    | ×1 before      |                1.8 |      2.8 |              1.3 |      2.2 |                   8.6 / 3.5  |
+    | ×1 after       |                1.1 |      1.3 |              1.4 |      2.2 |                   7.2 / 3.3  |
+    | ×10 before     |                4.1 |      8.1 |              2.6 |      4.8 |                  23.1 / 15.8 |
+    | ×10 after      |                2.6 |      4.0 |              2.6 |      5.3 |                  12.6 / 5.9  |
 
 Plain Whoosh groupedby and SQLite FTS5 are 2-3 orders of magnitude behind (an earlier ×10 run: warm
 p95 22.6 s and 2.0 s). Hit counts agree across the engines for every query (Whoosh's own parser
