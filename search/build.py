@@ -96,7 +96,7 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
             manifest.update({path: old_manifest[path] for path in unread if path in old_manifest})
             state.write_state(work, manifest, repeated, report, number, sources, started, "rebuild")
             labels.save(work, codes.labels_beside(sources))  # readable names of coded values, if the corpus has them
-            clusters.publish(work, clusters.Signed.join(signed))  # story clusters of the new generation
+            clusters.publish(work, _joined(signed))  # story clusters of the new generation
             _guard_shrink(home, report.articles, options.force)
             home.publish(number, work)
     report.generation = number
@@ -141,7 +141,7 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
                 del manifest[path]
             state.write_state(work, manifest, repeated, report, number, sources, started, "update")
             labels.save(work, labels.load(live).merged(codes.labels_beside(sources)))
-            clusters.publish(work, clusters.Signed.join(signed), previous=live)  # the added and changed articles
+            clusters.publish(work, _joined(signed), previous=live)  # the added and changed articles
             home.publish(number, work)
     report.generation = number
     return _finish_report(report, started)
@@ -250,6 +250,13 @@ def _signing(batches: Iterable[list[Article]], signed: list) -> Iterator[list[Ar
     for batch in batches:
         signed.append(clusters.sign(batch))
         yield batch
+
+
+def _joined(parts: list) -> clusters.Signed:
+    """The batches' signatures as one, the parts let go at once (at ×50 they are ~0.5 GB)."""
+    joined = clusters.Signed.join(parts)
+    parts.clear()
+    return joined
 
 
 def _drop_known_duplicates(live: Path, records: list[FileRecord], batches: Iterable[list[Article]],
