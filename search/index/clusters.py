@@ -17,9 +17,9 @@ Parameters from ``bench/eval_clusters.py --seeds 8`` (3,644 Reuters-derived arti
 copies, pairwise, mean over hash seeds 1-8): 2-word shingles, 64 permutations, Jaccard ≥ 0.4 and
 figures ≥ 0.5 give precision 0.963 (0.928-0.985 by seed), recall 0.734 (exact copies 1.00, light
 edits 0.93, retitled 0.88, heavy rewrites 0.37); datasketch's signatures scored 0.957
-(0.931-0.975) and 0.733. Without the figures check precision is ~0.905: dividend notices and
+(0.931-0.975) and 0.733. Without the figures check precision is 0.911: dividend notices and
 bond issues of different companies share their template. At Jaccard 0.3 recall rises to 0.82
-but precision falls to 0.92 and whole-Reuters clusters of 50 unrelated "X sets quarterly"
+but precision falls to 0.91 and whole-Reuters clusters of 50 unrelated "X sets quarterly"
 notices appear; precision is preferred, since a wrong merge hides a story behind "N similar".
 
 A rebuild may sign its articles batch by batch (``sign``, ``Signed.join``) and publish the
