@@ -75,7 +75,7 @@ def write_segment(directory: Path, leaf) -> Path:
     fields = {name: _field_arrays(leaf, name) for name in QUERY_FIELDS if name in leaf.schema}
     target = path_for(directory, segid)
     temp = target.with_name(f".{target.name}.tmp")
-    _save(temp, fields)
+    save(temp, fields)
     os.replace(temp, target)
     return target
 
@@ -155,7 +155,7 @@ class Collector:
             return write_for(directory, segment)
         target = path_for(directory, segment.segment_id())
         temp = target.with_name(f".{target.name}.tmp")
-        _save(temp, {name: self.arrays(name) for name in self._logs})
+        save(temp, {name: self.arrays(name) for name in self._logs})
         os.replace(temp, target)
         return target
 
@@ -216,7 +216,7 @@ def _offsets(counts) -> np.ndarray:
     return out
 
 
-def _save(path: Path, fields: dict[str, dict[str, np.ndarray]]) -> None:
+def save(path: Path, fields: dict[str, dict[str, np.ndarray]]) -> None:
     header: dict[str, dict[str, list]] = {}
     position = 0
     for name, arrays in fields.items():

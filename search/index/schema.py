@@ -75,14 +75,21 @@ class NewsTokenizer(Tokenizer):
             yield token
 
 
+    def term(self, word: str) -> str | None:
+        """The indexed term of one lowercased word of ``WORD_RE``, None when it is dropped (what ``__call__``
+        and ``term_positions`` keep; ``token_log`` asks once per distinct word)."""
+        if word in self.stoplist or not self.minsize <= len(word) <= self.maxsize:
+            return None
+        return stem(word) if self.stemming else word
+
     def term_positions(self, value: str) -> dict[str, list[int]]:
         """{term: [positions]} for indexing, without building a Token per word."""
-        stoplist, minsize, maxsize, stemming = self.stoplist, self.minsize, self.maxsize, self.stemming
         out: dict[str, list[int]] = {}
+        term_of = self.term
         for pos, word in enumerate(WORD_RE.findall(value.lower())):
-            if word in stoplist or not minsize <= len(word) <= maxsize:
+            term = term_of(word)
+            if term is None:
                 continue
-            term = stem(word) if stemming else word
             found = out.get(term)
             if found is None:
                 out[term] = [pos]

@@ -39,10 +39,11 @@ PREFIX = "colseg-"
 VERSION = 3  # 2: the publisher's day column (local); 3: article ids
 NO_DATE = np.iinfo(np.int64).min  # sentinel for undated articles
 SPELL_WORD_RE = re.compile(r"[^\W\d_]{3,24}")
+SPELLING_FIELDS = ("title", "body")
 
 # name -> (dtype, value for a document without it); one entry per local doc number
 DOC_COLUMNS: dict[str, tuple[type, object]] = {
-    "date": (np.int64, NO_DATE),  # epoch seconds (UTC): the instant, for newest/oldest order
+    "date": (np.int64, NO_DATE),  # epoch seconds (stored naive datetimes mean UTC): the instant, for newest/oldest
     "local": (np.int64, NO_DATE),  # the instant on the publisher's clock (date + its UTC offset): the day
     "hash": (np.uint64, 0),  # content hash prefix (copies of one story share it)
     "title_len": (np.float32, 0),  # Whoosh's quantised field length (BM25)
@@ -95,8 +96,8 @@ def deleted_path(directory: Path, segment_id: str) -> Path:
 
 
 def spelling_words(stored: dict) -> list[str]:
-    """The surface words a document adds to the spelling vocabulary (title and body)."""
-    text = f"{stored.get('title') or ''} {stored.get('body') or ''}"
+    """The surface words a document adds to the spelling vocabulary (its ``SPELLING_FIELDS``)."""
+    text = " ".join(stored.get(name) or "" for name in SPELLING_FIELDS)
     return SPELL_WORD_RE.findall(text.lower())
 
 
@@ -104,27 +105,54 @@ def spelling_words(stored: dict) -> list[str]:
 def compute_part(reader, segment_id: str) -> Part:
     """One pass over the stored fields of every document of one segment reader (local doc numbers)."""
     size = reader.doc_count_all()
-    docs = {name: np.full(size, empty, dtype=dtype) for name, (dtype, empty) in DOC_COLUMNS.items()}
-    values: dict[str, list[tuple[int, str]]] = {name: [] for name in pair_column_names()}
+    rows = PartRows()
     spelling: Counter = Counter()
-    ids = [""] * size
-    for docnum, stored in whoosh_internals.all_stored_documents(reader):
-        data = stored.get("data") or {}
-        ids[docnum] = stored.get("id") or ""
-        if stored.get("date") is not None:
-            docs["date"][docnum] = epoch(stored["date"])
-            docs["local"][docnum] = docs["date"][docnum] + 60 * int(data.get("utc_offset") or 0)
-        docs["hash"][docnum] = hash64(stored.get("hash") or stored.get("id") or "")
-        for name in values:
-            raw = data.get(name)
-            items = [raw] if isinstance(raw, str) else (raw or [])
-            values[name].extend((docnum, value) for value in dict.fromkeys(v for v in items if v))
+    for _, stored in whoosh_internals.all_stored_documents(reader):
+        rows.add(stored)
         spelling.update(spelling_words(stored))
-    docs["id"] = np.array(ids, dtype=str)
-    docs["title_len"] = whoosh_internals.field_lengths(reader, "title", size)
-    docs["body_len"] = whoosh_internals.field_lengths(reader, "body", size)
-    words, freq = _counter_arrays(spelling)
-    return Part(segment_id, size, docs, {name: _pairs(found) for name, found in values.items()}, words, freq)
+    lengths = {name: whoosh_internals.field_lengths(reader, name, size) for name in ("title", "body")}
+    return rows.part(segment_id, lengths, spelling)
+
+
+class PartRows:
+    """A segment's per-document columns gathered one stored document at a time, in local doc order (the build
+    writes its segment's part from the documents in hand, ``doc_writer``; ``compute_part`` reads them back)."""
+
+    def __init__(self):
+        self.ids: list[str] = []
+        self.dates: list = []
+        self.offsets: list[int] = []
+        self.hashes: list[int] = []
+        self.values: dict[str, list[tuple[int, str]]] = {name: [] for name in pair_column_names()}
+
+    def add(self, stored: dict) -> None:
+        docnum = len(self.ids)
+        data = stored.get("data") or {}
+        self.ids.append(stored.get("id") or "")
+        self.dates.append(stored.get("date"))
+        self.offsets.append(60 * int(data.get("utc_offset") or 0))
+        self.hashes.append(hash64(stored.get("hash") or stored.get("id") or ""))
+        for name, found in self.values.items():
+            raw = data.get(name)
+            if raw:
+                items = [raw] if isinstance(raw, str) else raw
+                found.extend((docnum, value) for value in dict.fromkeys(items) if value)
+
+    def part(self, segment_id: str, lengths: dict[str, np.ndarray], spelling: Counter) -> Part:
+        """The part, given the title and body lengths as Whoosh reads them back and the spelling counts."""
+        size = len(self.ids)
+        docs = {name: np.full(size, empty, dtype=dtype) for name, (dtype, empty) in DOC_COLUMNS.items()}
+        dated = np.array([d is not None for d in self.dates], dtype=bool)
+        if dated.any():
+            when = np.array([d for d in self.dates if d is not None], dtype="datetime64[s]").astype(np.int64)
+            docs["date"][dated] = when
+            docs["local"][dated] = when + np.array(self.offsets, np.int64)[dated]
+        docs["hash"] = np.array(self.hashes, dtype=np.uint64)
+        docs["id"] = np.array(self.ids, dtype=str)
+        docs["title_len"] = np.asarray(lengths["title"], np.float32)
+        docs["body_len"] = np.asarray(lengths["body"], np.float32)
+        words, freq = _counter_arrays(spelling)
+        return Part(segment_id, size, docs, {name: _pairs(found) for name, found in self.values.items()}, words, freq)
 
 
 def compute_deleted(reader, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -133,11 +161,6 @@ def compute_deleted(reader, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for docnum in docs.tolist():
         spelling.update(spelling_words(reader.stored_fields(docnum)))
     return _counter_arrays(spelling)
-
-
-def epoch(value) -> int:
-    """Naive datetimes in the index mean UTC."""
-    return int((np.datetime64(value, "s") - np.datetime64(0, "s")).astype(np.int64))
 
 
 def hash64(text: str) -> int:

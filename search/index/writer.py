@@ -15,7 +15,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from search.index import fast_postings, postings_sidecar, segment_columns, whoosh_internals
+from search.index import doc_writer, postings_sidecar, segment_columns, whoosh_internals
 from search.index.schema import NAME_FIELDS, SEPARATOR, build_schema
 from search.model import Article
 
@@ -63,13 +63,8 @@ def write_all(directory: Path, articles: Sequence[Article], procs: int | None = 
     ix = create(directory)
     procs = procs or os.cpu_count() or 1
     procs = max(1, min(procs, len(articles) // MIN_DOCS_PER_WORKER))
-    if procs == 1:
-        with ix.writer(limitmb=WRITER_LIMIT_MB, codec=codec()) as writer:
-            _add_all(writer, articles)
-    else:
-        segments = _write_segments_in_parallel(directory, articles, procs)
-        whoosh_internals.commit_segments(ix, segments, codec=codec())
-    postings_sidecar.write_missing(directory)
+    segments = _write_segments_in_parallel(directory, articles, procs)
+    whoosh_internals.commit_segments(ix, segments, codec=codec())
 
 
 def _add_all(writer, articles: Iterable[Article], sidecar: postings_sidecar.Collector | None = None) -> None:
@@ -83,31 +78,24 @@ _SHARED: dict = {}  # what forked workers inherit: (directory, articles)
 
 
 def _write_segment(worker: int, procs: int):
+    """One worker's segment, its columns part and its postings sidecar, all from the articles in hand."""
     directory, articles = _SHARED["job"]
-    writer = whoosh_internals.worker_segment_writer(directory, worker, limitmb=WRITER_LIMIT_MB, codec=codec())
-    sidecar = postings_sidecar.Collector(writer.schema, whoosh_internals.next_docnum(writer))
-    fast_postings.install(writer, sidecar)  # the text fields' postings go from the sidecar's arrays to Whoosh blocks
-    with sidecar.listening():
-        _add_all(writer, articles[worker::procs], sidecar)
-    segment = whoosh_internals.finish_worker_segment(writer)
-    _save_column_part(directory, segment)
-    sidecar.write(directory, segment)  # from what the worker analysed, in parallel with the other workers
+    filler = doc_writer.SegmentFiller(
+        whoosh_internals.worker_segment_writer(directory, worker, limitmb=WRITER_LIMIT_MB, codec=codec()))
+    for article in articles[worker::procs]:
+        filler.add(to_document(article))
+    segment = filler.finish()
+    segment_columns.save_part(filler.column_part(), directory)
+    filler.write_sidecar(directory)
     return segment
 
 
-def _save_column_part(directory: Path, segment) -> None:
-    """A worker computes its own segment's column part, so a rebuild reads its segments in parallel."""
-    ix = whoosh_internals.open_unmapped(directory)
-    reader = whoosh_internals.segment_reader(ix, segment)
-    try:
-        segment_columns.save_part(segment_columns.compute_part(reader, segment.segment_id()), directory)
-    finally:
-        reader.close()
-
-
 def _write_segments_in_parallel(directory: Path, articles: Sequence[Article], procs: int) -> list:
+    """One segment per worker process; with one, written in this process (an empty one when there is nothing)."""
     _SHARED["job"] = (directory, articles)
     try:
+        if procs == 1:
+            return [_write_segment(0, 1)]
         with multiprocessing.get_context("fork").Pool(procs) as pool:
             return pool.starmap(_write_segment, [(w, procs) for w in range(procs)])
     finally:

@@ -1,0 +1,121 @@
+"""A build worker's postings, logged as word ids while documents are added and sorted once per segment.
+
+Adding a text field costs one regex pass (``schema.WORD_RE``) and one C-level dict lookup per word:
+each distinct lowercased word gets an id the first time it is seen (``SurfaceWords``), and what it
+indexes as (dropped as a stop word or by length, stemmed or not) is asked of the field's analyzer once
+per distinct word when the segment is finished (``NewsTokenizer.term``). The positions are then
+grouped by (term, document) with one stable numpy sort per field, instead of a dict of lists per
+document (``NewsTokenizer.term_positions``; measured in bench/bench_segment_write.py).
+
+A field's postings come out as the six arrays of the postings sidecar (``postings_sidecar.ARRAYS``):
+terms sorted as Whoosh sorts their bytes, term_ptr, docs, weights, pos_ptr, positions. Fields whose
+postings carry no positions (ID, DATETIME) have all-zero pos_ptr and no positions, and their terms
+are an object array of bytes (a numpy ``S`` array would drop a date term's trailing NUL bytes).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable
+
+import numpy as np
+
+from search.index.schema import WORD_RE
+
+
+class SurfaceWords(dict):
+    """Lowercased word → id, numbered in order of first sight (``__missing__`` keeps lookups in C)."""
+
+    def __missing__(self, word: str) -> int:
+        sid = self[word] = len(self)
+        return sid
+
+
+class TextLog:
+    """One text field of a segment: the word ids of the documents that have it, in order, and their word counts."""
+
+    def __init__(self, words: SurfaceWords, analyzer, boost: float):
+        self.analyzer, self.boost = analyzer, boost
+        self.sids, self.docs, self.counts = array("i"), array("i"), array("i")
+        self._lookup = words.__getitem__
+
+    def add(self, docnum: int, value: str) -> None:
+        """A document's value of this field (documents added in order; none for a document without it)."""
+        found = WORD_RE.findall(value.lower())
+        self.sids.extend(map(self._lookup, found))
+        self.docs.append(docnum)
+        self.counts.append(len(found))
+
+    def word_counts(self, size: int) -> np.ndarray:
+        """How often each surface word id occurs in this field over the segment."""
+        return np.bincount(np.frombuffer(self.sids, np.int32), minlength=size)
+
+    def arrays(self, surface: list[str], size: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """(the six arrays, each of the ``size`` documents' length: its count of indexed words);
+        ``surface`` lists the words by id."""
+        sids = np.frombuffer(self.sids, np.int32)
+        counts = np.frombuffer(self.counts, np.int32).astype(np.int64)
+        present = np.flatnonzero(self.word_counts(len(surface))).tolist()
+        term_of = self.analyzer.term
+        found = [term_of(surface[sid]) for sid in present]
+        terms = sorted({t for t in found if t is not None})  # code point order is UTF-8 byte order
+        rank = {t: i for i, t in enumerate(terms)}
+        table = np.full(len(surface), -1, np.int64)
+        table[present] = [-1 if t is None else rank[t] for t in found]
+        term = table[sids]
+        doc = np.repeat(np.frombuffer(self.docs, np.int32).astype(np.int64), counts)
+        pos = np.arange(len(sids)) - np.repeat(np.cumsum(counts) - counts, counts)
+        kept = term >= 0
+        term, doc, pos = term[kept], doc[kept], pos[kept]
+        lengths = np.bincount(doc, minlength=size)
+        order = np.argsort(term, kind="stable")  # documents, then positions, stay in order within a term
+        term, doc, pos = term[order], doc[order], pos[order]
+        starts = np.flatnonzero(np.r_[True, (term[1:] != term[:-1]) | (doc[1:] != doc[:-1])]) if len(term) else \
+            np.zeros(0, np.int64)
+        pos_ptr = np.r_[starts, len(term)].astype(np.int64)
+        encoded = [t.encode("utf-8") for t in terms]
+        return {
+            "terms": np.array(encoded, dtype=f"S{max(map(len, encoded), default=1)}"),
+            "term_ptr": offsets(np.bincount(term[starts], minlength=len(terms))),
+            "docs": doc[starts].astype(np.int32),
+            "weights": (np.diff(pos_ptr) * self.boost).astype(np.float32),
+            "pos_ptr": pos_ptr,
+            "positions": pos.astype(np.int32),
+        }, lengths
+
+
+class TermLog:
+    """One field whose postings carry no positions: each document's terms as bytes (``terms_of(value)``,
+    distinct), all with one weight."""
+
+    def __init__(self, terms_of: Callable[[object], list[bytes]], weight: float):
+        self.terms_of, self.weight = terms_of, weight
+        self.terms: list[bytes] = []
+        self.docs = array("i")
+
+    def add(self, docnum: int, value) -> None:
+        terms = self.terms_of(value)
+        self.terms.extend(terms)
+        self.docs.extend([docnum] * len(terms))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        vocab = sorted(set(self.terms))  # an ID field's terms are mostly distinct: numbered once, at the end
+        rank = {term: i for i, term in enumerate(vocab)}
+        term = np.array(list(map(rank.__getitem__, self.terms)), dtype=np.int64)
+        order = np.argsort(term, kind="stable")  # documents were added in order
+        out_terms = np.empty(len(vocab), dtype=object)
+        out_terms[:] = vocab
+        return {
+            "terms": out_terms,
+            "term_ptr": offsets(np.bincount(term, minlength=len(vocab))),
+            "docs": np.frombuffer(self.docs, np.int32)[order].copy(),
+            "weights": np.full(len(order), self.weight, np.float32),
+            "pos_ptr": np.zeros(len(order) + 1, np.int64),
+            "positions": np.zeros(0, np.int32),
+        }
+
+
+def offsets(counts) -> np.ndarray:
+    out = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(np.asarray(counts, dtype=np.int64), out=out[1:])
+    return out

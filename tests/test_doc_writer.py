@@ -1,0 +1,146 @@
+"""A segment filled by the lean writer (doc_writer) holds what Whoosh's own add_document writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import query
+from whoosh.qparser import QueryParser
+from whoosh.searching import Searcher
+
+from search.index import doc_writer, postings_sidecar, segment_columns, whoosh_internals, whoosh_perdoc, writer
+from search.index.schema import build_schema
+from search.model import Article
+
+WORDS = ["harbour", "grain", "council", "bridge", "market", "election", "storm", "reactor", "budget", "orchestra",
+         "the", "of", "U.S.", "3.5", "Σίσυφος", "ÆØÅ", "x" * 45, "running", "runs", "İstanbul"]
+
+
+def _articles(count: int) -> list[Article]:
+    """Empty and long fields, stop words, dotted words, non-ASCII, words over the length limit, offsets."""
+    return [Article(id=f"a{i}", title=f"{WORDS[i % 20]} story {i} Zürich" if i % 9 else "",
+                    body=" ".join(WORDS[(i * 7 + j * j) % 20] for j in range(1 + (i * 37) % 300)) + " straße über",
+                    date=datetime(1987, 3, 1 + i % 28, i % 24, i % 60, tzinfo=UTC) if i % 4 else None,
+                    source="Wire" if i % 3 else "", places=[f"p{i % 3}"] if i % 7 else [],
+                    people=["Anna Berg", "Ål Ögren"] if i % 5 == 0 else [], orgs=["a.b. c", "Dé"] if i % 6 else [],
+                    path=f"/src/{i % 4}.jsonl", line=i + 1, utc_offset=-300 if i % 8 == 0 else 0,
+                    content_hash=f"{i:016x}" if i % 10 else "")
+            for i in range(count)]
+
+
+def _segment(directory: Path, articles: list[Article], lean: bool):
+    """A one-segment index, written by the lean writer or by Whoosh's add_document; (index, filler or None)."""
+    directory.mkdir()
+    writer.create(directory)
+    w = whoosh_internals.worker_segment_writer(directory, 0, limitmb=writer.WRITER_LIMIT_MB, codec=writer.codec())
+    filler = None
+    if lean:
+        filler = doc_writer.SegmentFiller(w)
+        for article in articles:
+            filler.add(writer.to_document(article))
+        segment = filler.finish()
+    else:
+        for article in articles:
+            w.add_document(**writer.to_document(article))
+        segment = whoosh_internals.finish_worker_segment(w)
+    whoosh_internals.commit_segments(writer.open_index(directory), [segment], codec=writer.codec())
+    return writer.open_index(directory), filler
+
+
+def _leaf(ix):
+    (leaf, _), = ix.reader().leaf_readers()
+    return leaf
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    base = tmp_path_factory.mktemp("lean")
+    articles = _articles(700)
+    whoosh, _ = _segment(base / "whoosh", articles, lean=False)
+    lean, filler = _segment(base / "lean", articles, lean=True)
+    return _leaf(whoosh), _leaf(lean), filler, base
+
+
+def test_stored_fields_and_lengths_are_whooshs(pair):
+    whoosh, lean, _, _ = pair
+    assert lean.doc_count_all() == whoosh.doc_count_all() == 700
+    raw_whoosh, raw_lean = (whoosh_internals.stored_column(r) for r in (whoosh, lean))
+    assert raw_lean[0].get(raw_lean[1], raw_lean[2]) == raw_whoosh[0].get(raw_whoosh[1], raw_whoosh[2])
+    for name in whoosh.schema.names():
+        assert lean.field_length(name) == whoosh.field_length(name), name
+        assert [lean.doc_field_length(d, name) for d in range(700)] == \
+               [whoosh.doc_field_length(d, name) for d in range(700)], name
+
+
+def _raw(leaf) -> dict:
+    """Every term's term info bytes and posting list bytes (as tests/test_fast_postings.py reads them)."""
+    terms = leaf._terms
+    infos = dict(terms._tindex.items())
+    out = {"fieldmap": dict(terms._fieldmap)}
+    for name, text in leaf.all_terms():
+        offset, length = terms.term_info(name, text).extent()
+        length = length[0] if isinstance(length, tuple) else length  # 2.7.4 reads it back as a 1-tuple
+        out[name, text] = (infos[terms._keycoder(name, text)], terms._postfile.get(offset, length))
+    return out
+
+
+def test_every_posting_is_whooshs_own_bytes(pair):
+    whoosh, lean, _, _ = pair
+    ours, theirs = _raw(lean), _raw(whoosh)
+    assert {key[0] for key in theirs if key != "fieldmap"} >= {"id", "path", "hash", "date", "title", "body",
+                                                               "people", "orgs"}
+    assert ours.keys() == theirs.keys()
+    for key in theirs:
+        assert ours[key] == theirs[key], key
+
+
+def test_column_part_equals_reading_the_segment_back(pair):
+    whoosh, _, filler, _ = pair
+    ours = filler.column_part()
+    theirs = segment_columns.compute_part(whoosh, ours.segment_id)
+    assert ours.size == theirs.size
+    for name in segment_columns.DOC_COLUMNS:
+        np.testing.assert_array_equal(ours.docs[name], theirs.docs[name], err_msg=name)
+    for name in segment_columns.pair_column_names():
+        for key in ("vocab", "pair_doc", "pair_val"):
+            np.testing.assert_array_equal(getattr(ours.pairs[name], key), getattr(theirs.pairs[name], key))
+    np.testing.assert_array_equal(ours.spell_words, theirs.spell_words)
+    np.testing.assert_array_equal(ours.spell_freq, theirs.spell_freq)
+
+
+def test_sidecar_equals_the_one_read_from_whoosh(pair):
+    whoosh, _, filler, base = pair
+    ours = filler.write_sidecar(base / "lean")
+    theirs = postings_sidecar.write_segment(base / "whoosh", whoosh)
+    assert ours.read_bytes() == theirs.read_bytes()
+
+
+def test_whoosh_searches_the_lean_segment_alike(pair):
+    whoosh, lean, _, _ = pair
+    schema = build_schema()
+    queries = [QueryParser(field, schema).parse(text) for text, field in (
+        ("storm", "body"), ('"grain market"', "body"), ("zürich", "title"), ("ögren", "people"), ("run", "body"),
+        ("u.s", "body"), ("id:a9", "body"), ("path:/src/1.jsonl", "body"), ("dé", "orgs"))]
+    queries.append(query.DateRange("date", datetime(1987, 3, 5), datetime(1987, 3, 9)))
+    for q in queries:
+        found = [[(hit["id"], round(hit.score, 6)) for hit in Searcher(r).search(q, limit=None)]
+                 for r in (lean, whoosh)]
+        assert found[0] == found[1] and found[0], q
+
+
+def test_datetime_terms_are_whooshs():
+    field = build_schema()["date"]
+    terms_of = whoosh_perdoc.term_function(field)
+    for value in (datetime(1987, 3, 1), datetime(2026, 11, 26, 13, 5, 59, 123456), datetime(1900, 1, 1)):
+        assert terms_of(value) == [t for t, *_ in field.index(value)]
+
+
+def test_an_unknown_field_is_refused(tmp_path):
+    writer.create(tmp_path)
+    w = whoosh_internals.worker_segment_writer(tmp_path, 0, limitmb=16, codec=writer.codec())
+    filler = doc_writer.SegmentFiller(w)
+    with pytest.raises(ValueError):
+        filler.add({"id": "x", "colour": "red"})
