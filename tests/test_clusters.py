@@ -137,3 +137,18 @@ def test_bands_are_the_ones_datasketch_chooses():
                     clusters._bands(threshold, num_perm)
                 continue
             assert clusters._bands(threshold, num_perm) == (lsh.b, lsh.r), (threshold, num_perm)
+
+
+def test_components_equal_scipys():
+    csgraph = pytest.importorskip("scipy.sparse.csgraph")
+    from scipy.sparse import coo_matrix
+
+    rng = np.random.default_rng(6)
+    for n, m in [(0, 0), (1, 0), (5, 0), (50, 30), (300, 250), (1000, 2000), (2000, 400)]:
+        edges = rng.integers(0, max(n, 1), size=(m, 2))
+        if n > 40:  # a long chain in scrambled order: the worst case for label propagation
+            chain = rng.permutation(n)[:40]
+            edges = np.vstack([edges, np.column_stack([chain[:-1], chain[1:]])[rng.permutation(39)]])
+        graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
+        expected = csgraph.connected_components(graph, directed=False)[1]
+        assert clusters.components(n, edges.reshape(-1, 2)).tolist() == expected.tolist(), (n, m)
