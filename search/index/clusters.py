@@ -204,47 +204,54 @@ def _agree(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     return (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1)
 
 
-def _verified(pairs: np.ndarray, sigs: np.ndarray, figs: np.ndarray, settings: Settings) -> np.ndarray:
-    """Distinct pairs (i < j) similar in words and, when both quote numbers, in figures."""
-    if not len(pairs):
-        return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.sort(pairs, axis=1)
-    pairs = _unique_pairs(pairs[pairs[:, 0] != pairs[:, 1]], len(sigs))
-    keep = np.zeros(len(pairs), dtype=bool)
+def _pair_codes(pairs: np.ndarray, rows: int) -> np.ndarray:
+    """Distinct pairs (i < j, i != j) as sorted int64 codes ``i * rows + j``: a fraction of the memory of pairs."""
+    pairs = np.sort(pairs.astype(np.int64), axis=1)
+    codes = np.sort(pairs[pairs[:, 0] != pairs[:, 1], 0] * rows + pairs[pairs[:, 0] != pairs[:, 1], 1])
+    return codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
+
+
+def _verified(codes: np.ndarray, sigs: np.ndarray, figs: np.ndarray, settings: Settings) -> np.ndarray:
+    """The pair codes similar in words and, when both quote numbers, in figures."""
+    keep = np.zeros(len(codes), dtype=bool)
     step = 50_000
-    for lo in range(0, len(pairs), step):
-        chunk = pairs[lo:lo + step]
+    for lo in range(0, len(codes), step):
+        chunk = np.column_stack(np.divmod(codes[lo:lo + step], len(sigs)))
         numbered = _has(figs[chunk[:, 0]]) & _has(figs[chunk[:, 1]])
         same_figures = ~numbered | (_agree(figs, chunk) >= settings.figures)
         keep[lo:lo + step] = (_agree(sigs, chunk) >= settings.threshold) & same_figures
-    return pairs[keep].astype(np.int64)
+    return codes[keep]
 
 
 def find_edges(sigs: np.ndarray, figs: np.ndarray, settings: Settings,
                probe: np.ndarray | None = None) -> np.ndarray:
-    """Similar pairs among all rows, or (with ``probe``) only pairs touching a probed row."""
+    """Similar pairs (i < j) among all rows, or (with ``probe``) only pairs touching a probed row.
+
+    Band by band: all 16 bands' candidates at once were a rebuild's peak (×10 Reuters: 1.1 GB
+    for 1.09 M edges; now 0.1 GB). A pair already found in an earlier band is not verified again:
+    copies share every band, and re-verifying them made ×10 Reuters (ten copies of each article)
+    cost 42 CPU-s here.
+    """
     usable = np.flatnonzero(_has(sigs))
     if not len(usable) or (probe is not None and not len(probe)):
         return np.zeros((0, 2), dtype=np.int64)
     keys = _band_keys(sigs[usable], settings)
     probed = None if probe is None else np.isin(usable, probe)
-    edges = np.zeros((0, 2), dtype=np.int64)
-    for band in range(keys.shape[1]):  # verified and merged band by band: all 16 bands' candidates at once
-        column = keys[:, band]          # were a rebuild's peak (×10 Reuters: 1.1 GB for 1.09 M edges; now 0.1 GB)
+    found = np.zeros(0, dtype=np.int64)  # sorted codes of the verified pairs
+    for band in range(keys.shape[1]):
+        column = keys[:, band]
         if probed is None:
             pairs = _pairs_in_buckets(column, usable)
         else:
             hit = np.isin(column, column[probed])  # only the buckets a probed row falls in
             pairs = _pairs_in_buckets(column[hit], usable[hit])
             pairs = pairs[np.isin(pairs, probe).any(axis=1)]
-        edges = _unique_pairs(np.vstack([edges, _verified(pairs, sigs, figs, settings)]), len(sigs))
-    return edges
-
-
-def _unique_pairs(pairs: np.ndarray, rows: int) -> np.ndarray:
-    """``np.unique(pairs, axis=0)`` of int64 row pairs, via one int64 code per pair: a fraction of its memory."""
-    codes = np.unique(pairs[:, 0].astype(np.int64) * rows + pairs[:, 1])
-    return np.column_stack([codes // rows, codes % rows])
+        codes = _pair_codes(pairs, len(sigs))
+        if len(found) and len(codes):
+            at = np.minimum(np.searchsorted(found, codes), len(found) - 1)
+            codes = codes[found[at] != codes]
+        found = np.sort(np.concatenate([found, _verified(codes, sigs, figs, settings)]), kind="stable")
+    return np.column_stack(np.divmod(found, len(sigs)))
 
 
 # -- building and updating -------------------------------------------------------------------------
@@ -277,7 +284,7 @@ def update_state(state: State, live_ids: np.ndarray, added: Signed) -> State:
     order = np.argsort(ids, kind="stable")
     position = np.empty_like(order)
     position[order] = np.arange(len(order))
-    edges = np.unique(np.sort(position[edges], axis=1).reshape(-1, 2), axis=0)
+    edges = np.column_stack(np.divmod(_pair_codes(position[edges].reshape(-1, 2), len(ids)), len(ids)))
     return State(ids[order], sigs[order], figs[order], edges, settings)
 
 
