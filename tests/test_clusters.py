@@ -152,3 +152,12 @@ def test_components_equal_scipys():
         graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
         expected = csgraph.connected_components(graph, directed=False)[1]
         assert clusters.components(n, edges.reshape(-1, 2)).tolist() == expected.tolist(), (n, m)
+
+
+def test_among_is_isin_for_sorted_unique_ids():
+    rng = np.random.default_rng(8)
+    ids = np.unique(np.array([f"r-{n}" for n in rng.integers(0, 500, 200)]))
+    for values in (ids[rng.permutation(len(ids))[:50]], np.array(["zzz", "", "a", *ids[:3]]), np.array([], dtype=str),
+                   np.array([f"r-{n}" for n in rng.integers(0, 500, 300)])):
+        assert clusters._among(ids, values).tolist() == np.isin(ids, values).tolist()
+    assert clusters._among(np.array([], dtype=str), np.array(["a"])).tolist() == []

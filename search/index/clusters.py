@@ -235,7 +235,7 @@ def find_edges(sigs: np.ndarray, figs: np.ndarray, settings: Settings,
     usable = np.flatnonzero(_has(sigs))
     if not len(usable) or (probe is not None and not len(probe)):
         return np.zeros((0, 2), dtype=np.int64)
-    keys = _band_keys(sigs[usable], settings)
+    keys = _band_keys(sigs if len(usable) == len(sigs) else sigs[usable], settings)
     probed = None if probe is None else np.isin(usable, probe)
     found = np.zeros(0, dtype=np.int64)  # sorted codes of the verified pairs
     for band in range(keys.shape[1]):
@@ -270,7 +270,7 @@ def state_of(signed: Signed, settings: Settings = Settings()) -> State:
 def update_state(state: State, live_ids: np.ndarray, added: Signed) -> State:
     """The state after an update: articles no longer live or replaced are dropped, added ones probed."""
     settings = state.settings
-    keep = np.isin(state.ids, live_ids) & ~np.isin(state.ids, added.ids)
+    keep = _among(state.ids, live_ids) & ~_among(state.ids, added.ids)
     kept = np.flatnonzero(keep)
     remap = np.full(len(state.ids), -1, dtype=np.int64)
     remap[kept] = np.arange(len(kept))
@@ -286,6 +286,16 @@ def update_state(state: State, live_ids: np.ndarray, added: Signed) -> State:
     position[order] = np.arange(len(order))
     edges = np.column_stack(np.divmod(_pair_codes(position[edges].reshape(-1, 2), len(ids)), len(ids)))
     return State(ids[order], sigs[order], figs[order], edges, settings)
+
+
+def _among(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which of the sorted, unique ``ids`` are among ``values``: ``np.isin`` by binary search (×10 Reuters'
+    216k ids: 0.13 CPU-s instead of 0.41)."""
+    found = np.zeros(len(ids), dtype=bool)
+    if len(ids) and len(values):
+        at = np.minimum(np.searchsorted(ids, values), len(ids) - 1)
+        found[at[ids[at] == values]] = True
+    return found
 
 
 # -- what queries read -----------------------------------------------------------------------------
