@@ -61,17 +61,19 @@ class SegmentFiller:
         self._lengths: dict[str, np.ndarray] = {}
         self._served: set[str] = set()  # fields whose postings were handed to the segment writer
         fast_postings.install(writer, self)
-        whoosh_perdoc.use_array_pool(writer, self._term_postings)
+        whoosh_perdoc.use_array_pool(writer, lambda: iter(()))  # every field goes through fast_postings
 
     # -- the collector interface of fast_postings
     def fields(self) -> list[str]:
-        return list(self.text)
+        return [*self.text, *self.terms]
 
     def boost(self, name: str) -> float:
         return self.text[name].boost
 
     def arrays(self, name: str) -> dict[str, np.ndarray]:
         self._served.add(name)
+        if name not in self._arrays:  # an ID or DATETIME field's: built when the segment writer asks
+            self._arrays[name] = self.terms[name].arrays()
         return self._arrays[name]
 
     # -- filling
@@ -136,14 +138,3 @@ class SegmentFiller:
                                      if name in self._arrays})
         os.replace(temp, target)
         return target
-
-    def _term_postings(self):
-        """The ID and DATETIME fields' postings, sorted as Whoosh's pool gives them."""
-        for name in sorted(self.terms):
-            self._served.add(name)
-            arrays = self.terms[name].arrays()
-            docs, weights = arrays["docs"].tolist(), arrays["weights"].tolist()
-            ptr = arrays["term_ptr"].tolist()
-            for term, low, high in zip(arrays["terms"].tolist(), ptr, ptr[1:], strict=False):
-                for i in range(low, high):
-                    yield name, term, docs[i], weights[i], b""
