@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import reuters_files
 from whoosh import query
 from whoosh.qparser import QueryParser
 from whoosh.searching import Searcher
@@ -55,10 +56,19 @@ def _leaf(ix):
     return leaf
 
 
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory):
+def _reuters() -> list[Article]:
+    """The first file of Reuters-21578: real wire text (numbers, abbreviations, odd markup, given facets)."""
+    from search.ingest.read import read_file
+
+    if not reuters_files():
+        pytest.skip("the shared Reuters corpus is not here")
+    return [a for a in read_file(reuters_files()[0]) if isinstance(a, Article)]
+
+
+@pytest.fixture(scope="module", params=["made up", "reuters"])
+def pair(request, tmp_path_factory):
     base = tmp_path_factory.mktemp("lean")
-    articles = _articles(700)
+    articles = _articles(700) if request.param == "made up" else _reuters()
     whoosh, _ = _segment(base / "whoosh", articles, lean=False)
     lean, filler = _segment(base / "lean", articles, lean=True)
     return _leaf(whoosh), _leaf(lean), filler, base
@@ -66,13 +76,14 @@ def pair(tmp_path_factory):
 
 def test_stored_fields_and_lengths_are_whooshs(pair):
     whoosh, lean, _, _ = pair
-    assert lean.doc_count_all() == whoosh.doc_count_all() == 700
+    size = whoosh.doc_count_all()
+    assert lean.doc_count_all() == size >= 700
     raw_whoosh, raw_lean = (whoosh_internals.stored_column(r) for r in (whoosh, lean))
     assert raw_lean[0].get(raw_lean[1], raw_lean[2]) == raw_whoosh[0].get(raw_whoosh[1], raw_whoosh[2])
     for name in whoosh.schema.names():
         assert lean.field_length(name) == whoosh.field_length(name), name
-        assert [lean.doc_field_length(d, name) for d in range(700)] == \
-               [whoosh.doc_field_length(d, name) for d in range(700)], name
+        assert [lean.doc_field_length(d, name) for d in range(size)] == \
+               [whoosh.doc_field_length(d, name) for d in range(size)], name
 
 
 def _raw(leaf) -> dict:
@@ -123,12 +134,16 @@ def test_whoosh_searches_the_lean_segment_alike(pair):
     schema = build_schema()
     queries = [QueryParser(field, schema).parse(text) for text, field in (
         ("storm", "body"), ('"grain market"', "body"), ("zürich", "title"), ("ögren", "people"), ("run", "body"),
-        ("u.s", "body"), ("id:a9", "body"), ("path:/src/1.jsonl", "body"), ("dé", "orgs"))]
+        ("u.s", "body"), ("id:a9", "body"), ("path:/src/1.jsonl", "body"), ("dé", "orgs"),  # the made-up set
+        ("oil", "body"), ('"crude oil"', "body"), ("prices", "title"), ("usa", "places"), ("reuters", "source"))]
     queries.append(query.DateRange("date", datetime(1987, 3, 5), datetime(1987, 3, 9)))
+    answered = 0
     for q in queries:
         found = [[(hit["id"], round(hit.score, 6)) for hit in Searcher(r).search(q, limit=None)]
                  for r in (lean, whoosh)]
-        assert found[0] == found[1] and found[0], q
+        assert found[0] == found[1], q
+        answered += bool(found[0])
+    assert answered >= 6
 
 
 def test_datetime_terms_are_whooshs():
