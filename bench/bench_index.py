@@ -5,18 +5,22 @@ other in the same run; compare the ratios, not the absolute numbers, on a shared
 machine.
 
     pip install -e '.[bench]'   # tantivy (bench/peer_tantivy.py)
-    python bench/bench_index.py [--rounds 2] [--seed-articles 1500]
+    python bench/bench_index.py [--rounds 2] [--seed-articles 1500] [--only given] [--phases] [--tree before=DIR]
 
 CPU is the variant process's user+system time including its children and
 threads; a line under the table splits tantivy's into newsearch's Python
 analyser (it feeds tantivy pre-tokenized text, so hit counts match) and
-tantivy's own writer.
+tantivy's own writer. ``--only TEXT`` runs the variants whose name contains it; ``--phases``
+prints newsearch's CPU per rebuild phase (bench/phase_cpu.py); ``--tree LABEL=DIR`` also runs the
+newsearch variants with the ``search`` package of another checkout (e.g. ``git archive main``
+unpacked), for before/after figures in one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -99,8 +103,19 @@ def write_seed_corpus(target: Path, count: int) -> None:
             return
 
 
-def run_variant(name: str, workdir: Path, seed_dir: Path) -> dict:
+VARIANTS = ("naive whoosh (1 writer)", "naive whoosh (procs=2, multisegment)",
+            "newsearch rebuild (given entities)", "tantivy (pre-tokenized)")
+SEED_VARIANTS = ("newsearch rebuild seed-format (cold entity cache)",
+                 "newsearch rebuild seed-format (warm entity cache)")
+
+
+def run_variant(name: str, workdir: Path, seed_dir: Path, phases: bool = False) -> dict:
     started, extra = time.perf_counter(), {}
+    if phases and name.startswith("newsearch"):
+        sys.path.insert(0, str(ROOT / "bench"))
+        import phase_cpu
+
+        extra["phases"] = phase_cpu.install()
     if name == "naive whoosh (1 writer)":
         docs = naive_whoosh(workdir)
     elif name == "naive whoosh (procs=2, multisegment)":
@@ -118,9 +133,12 @@ def run_variant(name: str, workdir: Path, seed_dir: Path) -> dict:
             **extra}
 
 
-def spawn(name: str, workdir: Path, seed_dir: Path) -> dict:
+def spawn(name: str, workdir: Path, seed_dir: Path, phases: bool = False, tree: str | None = None) -> dict:
+    """One variant in its own process; ``tree``: a checkout whose ``search`` package it imports instead."""
+    env = {**os.environ, "PYTHONPATH": tree or os.environ.get("PYTHONPATH", str(ROOT))}
     out = subprocess.run([sys.executable, __file__, "--variant", name, "--workdir", str(workdir),
-                          "--seed-dir", str(seed_dir)], capture_output=True, text=True, cwd=ROOT, check=True)
+                          "--seed-dir", str(seed_dir), *(["--phases"] if phases else [])],
+                         capture_output=True, text=True, cwd=ROOT, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -131,27 +149,29 @@ def main() -> None:
     parser.add_argument("--variant")
     parser.add_argument("--workdir")
     parser.add_argument("--seed-dir")
+    parser.add_argument("--only", action="append", help="run the variants whose name contains this")
+    parser.add_argument("--phases", action="store_true", help="CPU per newsearch rebuild phase")
+    parser.add_argument("--tree", action="append", default=[], help="LABEL=DIR: newsearch from another checkout")
     args = parser.parse_args()
     if args.variant:
-        print(json.dumps(run_variant(args.variant, Path(args.workdir), Path(args.seed_dir))))
+        print(json.dumps(run_variant(args.variant, Path(args.workdir), Path(args.seed_dir), args.phases)))
         return
+    trees = [(None, None)] + [tuple(t.split("=", 1)) for t in args.tree]
+    wanted = [n for n in (*VARIANTS, *SEED_VARIANTS) if not args.only or any(o in n for o in args.only)]
     scratch = Path(tempfile.mkdtemp(prefix="bench-index-"))
     seed_dir = scratch / "seed-corpus"
     write_seed_corpus(seed_dir, args.seed_articles)
     rows: dict[str, list[dict]] = {}
     try:
         for _ in range(args.rounds):
-            for name in ("naive whoosh (1 writer)", "naive whoosh (procs=2, multisegment)",
-                         "newsearch rebuild (given entities)", "tantivy (pre-tokenized)"):
-                work = scratch / "ix"
-                shutil.rmtree(work, ignore_errors=True)
-                work.mkdir()
-                rows.setdefault(name, []).append(spawn(name, work, seed_dir))
-            work = scratch / "seed-ix"  # same index dir twice: the second run finds the entity cache warm
-            shutil.rmtree(work, ignore_errors=True)
-            for name in ("newsearch rebuild seed-format (cold entity cache)",
-                         "newsearch rebuild seed-format (warm entity cache)"):
-                rows.setdefault(name, []).append(spawn(name, work, seed_dir))
+            for name in wanted:
+                for label, tree in trees if name.startswith("newsearch") else [(None, None)]:
+                    work = scratch / (f"seed-ix-{label}" if name in SEED_VARIANTS else "ix")
+                    if name not in SEED_VARIANTS[1:]:  # the warm run reuses the cold run's index (entity cache)
+                        shutil.rmtree(work, ignore_errors=True)
+                    work.mkdir(exist_ok=True)
+                    row = f"{name} [{label}]" if label else name
+                    rows.setdefault(row, []).append(spawn(name, work, seed_dir, args.phases, tree))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print_table(rows, args)
@@ -159,24 +179,36 @@ def main() -> None:
 
 def print_table(rows: dict[str, list[dict]], args) -> None:
     best = {name: min(runs, key=lambda r: r["seconds"]) for name, runs in rows.items()}
-    naive = best["naive whoosh (1 writer)"]
-    naive_rate = naive["docs"] / naive["seconds"]
-    cold = best["newsearch rebuild seed-format (cold entity cache)"]
-    ours = best["newsearch rebuild (given entities)"]
+    naive = best.get("naive whoosh (1 writer)")
+    cold = best.get("newsearch rebuild seed-format (cold entity cache)")
+    ours = best.get("newsearch rebuild (given entities)") or next(iter(best.values()))
     print("| variant | docs | seconds | docs/s | vs naive | peak MB | CPU s | CPU / newsearch | index MB |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in best.items():
         rate = r["docs"] / r["seconds"]
-        ratio = f"{rate / naive_rate:.2f}x" if "seed-format" not in name else \
-            f"{cold['seconds'] / r['seconds']:.1f}x vs cold"
+        ratio = "-" if naive is None else f"{rate / (naive['docs'] / naive['seconds']):.2f}x"
+        if "seed-format" in name:
+            ratio = f"{cold['seconds'] / r['seconds']:.1f}x vs cold" if cold else "-"
         print(f"| {name} | {r['docs']} | {r['seconds']:.1f} | {rate:.0f} | {ratio} | {r['peak_mb']:.0f} | "
               f"{r['cpu_s']:.1f} | {r['cpu_s'] / ours['cpu_s']:.2f}x | {r['size_mb']:.0f} |")
     if "tantivy (pre-tokenized)" in best:
         t = best["tantivy (pre-tokenized)"]
         print(f"\ntantivy: {t['analyse_cpu_s']:.1f} CPU-s in newsearch's analyser (Python), {t['index_cpu_s']:.1f} "
               f"CPU-s / {t['index_s']:.1f} s wall in tantivy's writer and commit")
+    phased = {name: r["phases"] for name, r in best.items() if "phases" in r}
+    if phased:
+        names = list(dict.fromkeys(p for phases in phased.values() for p in phases))
+        print("\nCPU-s per phase (parent + reaped children):\n")
+        print("| variant | " + " | ".join(names) + " | rest |")
+        print("|---|" + "---:|" * (len(names) + 1))
+        for name, phases in phased.items():
+            spent = {p: v["parent"] + v["children"] for p, v in phases.items()}
+            cells = [f"{spent[p]:.2f}" if p in spent else "-" for p in names]
+            print(f"| {name} | " + " | ".join(cells) + f" | {best[name]['cpu_s'] - sum(spent.values()):.2f} |")
+    flags = "".join([*(f" --only '{o}'" for o in args.only or []), " --phases" * args.phases,
+                     *(f" --tree {t}" for t in args.tree)])
     print(f"\nbest of {args.rounds} round(s); command: python bench/bench_index.py --rounds {args.rounds} "
-          f"--seed-articles {args.seed_articles}")
+          f"--seed-articles {args.seed_articles}{flags}")
 
 
 if __name__ == "__main__":

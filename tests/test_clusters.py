@@ -79,7 +79,8 @@ def test_update_agrees_with_full_build(corpus):
     rng = random.Random(9)
     later = {**dict(items[5:]), "a-edit": ("Changed", story(rng)), "b": corpus["b"]}
     live = np.array([k for k in {**first, **later} if k != "a-copy"])
-    updated = clusters.update_state(state, live, list(later), later.values())
+    added = clusters.Signed(np.array(list(later)), *clusters.signatures(later.values()))
+    updated = clusters.update_state(state, live, added)
     final = {k: v for k, v in {**first, **later}.items() if k != "a-copy"}
     full = clusters.build_state(list(final), final.values())
     assert updated.ids.tolist() == full.ids.tolist()
@@ -106,3 +107,33 @@ def test_column_aligns_with_doc_numbers_and_keys_are_stable(corpus, tmp_path):
 def test_missing_column_means_every_doc_alone(tmp_path):
     column = clusters.load_column(tmp_path, 3)
     assert column.cluster.tolist() == [0, 1, 2] and len(set(column.keys.tolist())) == 3
+
+
+def test_bucket_pairs_are_every_pair_of_a_small_bucket_and_a_chain_through_a_big_one():
+    rng = np.random.default_rng(4)
+    sizes = [1, 2, 3, 5, clusters.SMALL_BUCKET, clusters.SMALL_BUCKET + 1, 70, 2, 1]
+    keys = np.repeat(rng.permutation(len(sizes)).astype(np.uint64) * np.uint64(2**40), sizes)
+    members = rng.permutation(len(keys)).astype(np.int64) * 3
+    shuffle = rng.permutation(len(keys))
+    found = clusters._pairs_in_buckets(keys[shuffle], members[shuffle])
+    expected, lo = set(), 0
+    for size in sizes:  # stable sort keeps the shuffled order inside a bucket: the chain follows it
+        group = [int(m) for m in members[shuffle][np.sort(np.flatnonzero(keys[shuffle] == keys[lo]))]]
+        links = zip(group[:-1], group[1:], strict=True) if size > clusters.SMALL_BUCKET else \
+            ((a, b) for n, a in enumerate(group) for b in group[n + 1:])
+        expected |= set(links)
+        lo += size
+    assert sorted(map(tuple, found.tolist())) == sorted(expected)
+
+
+def test_bands_are_the_ones_datasketch_chooses():
+    datasketch = pytest.importorskip("datasketch")
+    for num_perm in (16, 32, 64, 128):
+        for threshold in np.round(np.arange(0.05, 0.96, 0.05), 2).tolist():
+            try:
+                lsh = datasketch.MinHashLSH(threshold=threshold, num_perm=num_perm)
+            except ValueError:  # fewer than 2 bands: refused by both
+                with pytest.raises(ValueError):
+                    clusters._bands(threshold, num_perm)
+                continue
+            assert clusters._bands(threshold, num_perm) == (lsh.b, lsh.r), (threshold, num_perm)

@@ -82,3 +82,21 @@ def test_repeated_paragraphs_are_stripped_per_source():
     assert strip_boilerplate([furniture, "A real paragraph of news text here."], "paper", repeated) == [
         "A real paragraph of news text here."]
     assert strip_boilerplate([furniture], "other paper", repeated) == [furniture]
+
+
+def test_replace_copies_changes_only_the_named_fields_and_refuses_unknown_ones():
+    original = Article(body="text", title="T", topics=["a"])
+    changed = original.replace(title="U")
+    assert (changed.title, changed.body, changed.topics) == ("U", "text", ["a"]) and original.title == "T"
+    assert changed == Article(body="text", title="U", topics=["a"])
+    with pytest.raises(TypeError):
+        original.replace(nope=1)
+
+
+def test_squash_fast_path_equals_the_general_form_for_every_bmp_character():
+    from search.ingest.text import drop_controls, squash
+
+    for code in range(0x10000):
+        c = chr(code)
+        for text in (c, f"a{c}b", f"{c}x", f"x{c}", f"a {c} b"):
+            assert squash(text) == " ".join(drop_controls(text).split()), hex(code)

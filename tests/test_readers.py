@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from search.dates import DateError
+from search.ingest.formats import reuters
 from search.ingest.formats.jsonl import read_jsonl
 from search.ingest.formats.reuters import read_reuters
 from search.ingest.formats.seedtext import read_seed_text
@@ -149,3 +155,30 @@ def test_walk_is_recursive_sorted_and_skips_hidden_and_docs(tmp_path: Path):
 
 def test_detect_format_refuses_binary():
     assert detect_format(b"\x00\x01\x02 date 2025") is None
+
+
+def test_reuters_records_split_as_the_one_regex_did():
+    """``_records`` (bytes.find) against the lazy regex it replaced, on well-formed and broken SGML."""
+    regex = re.compile(rb"<REUTERS\b([^>]*)>(.*?)(?:</REUTERS>|(?=<REUTERS\b)|\Z)", re.DOTALL)
+    samples = [REUTERS_SAMPLE, b"", b"<REUTERS", b"<REUTERS NEWID=1", b"<REUTERSX NEWID=1>a</REUTERS>",
+               b'<REUTERS NEWID="1">a<REUTERS NEWID="2">b</REUTERS>c</REUTERS><REUTERS>',
+               b'x<REUTERS <REUTERS NEWID="3">y</REUTERS>\n<REUTERS\nNEWID="4">z</REUTERS',
+               b"<REUTERS>\xff\x00</REUTERS></REUTERS><REUTERS_x><REUTERS>", REUTERS_SAMPLE * 3]
+    for data in samples:
+        expected = [(m.start(), m.group(1), m.group(2), m.group(0).endswith(b"</REUTERS>"))
+                    for m in regex.finditer(data)]
+        assert list(reuters._records(data)) == expected, data
+
+
+def test_reuters_dates_parse_as_strptime_did():
+    for value in ["26-FEB-1987 15:01:01.79", "1-APR-1987 10:00:00.00", "31-MAR-1987 605:12:19.12",
+                  "5-OCT-1987 23:60:00", "29-FEB-1988 01:02:03", "9-DEC-1987", "7-JUL-0987 24:00:00 junk"]:
+        day, time = reuters._DATE_FAST_RE.match(value).groups()
+        try:
+            expected = datetime.strptime(f"{day} {time}", "%d-%b-%Y %H:%M:%S")
+        except (ValueError, TypeError):
+            expected = datetime.strptime(day, "%d-%b-%Y")
+        assert reuters._parse_reuters_date(value) == expected.replace(tzinfo=UTC), value
+    for impossible in ["30-FEB-1987 10:00:00", "12-XYZ-1987", "0-JAN-1987"]:
+        with pytest.raises(DateError):
+            reuters._parse_reuters_date(impossible)

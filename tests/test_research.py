@@ -7,10 +7,13 @@ import random
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import reuters_files, write_jsonl
 
 from search.cli import main
+from search.index import clusters
+from search.index.generations import IndexHome
 from web import create_app
 
 WORDS = [f"word{i}" for i in range(2000)]
@@ -95,6 +98,25 @@ def test_update_keeps_clusters_right(home: Path, tmp_path: Path):
     assert set(by_id) == {"a1", "a4", "a5", "d1"}
     assert by_id["a1"]["cluster"] == by_id["a5"]["cluster"] != by_id["a4"]["cluster"]
     assert by_id["a1"]["similar"] == 1 and by_id["d1"]["similar"] == 0
+
+
+def test_update_over_clusters_signed_another_way_signs_every_article_again(home: Path, tmp_path: Path):
+    """A live generation whose saved state came from another signing scheme (datasketch's, before numpy):
+    the update cannot mix the two, so it re-signs every stored article and the clusters stay right."""
+    live = IndexHome(home).require_live()
+    with np.load(live / "clusters.npz") as data:
+        saved = dict(data)
+    assert str(saved["settings"]).endswith("/" + clusters.SCHEME)
+    saved["settings"] = np.array("2/64/0.4/0.5/1")  # the tag datasketch-signed generations carry
+    chain = np.arange(len(saved["ids"]) - 1)
+    saved["edges"] = np.column_stack([chain, chain + 1])  # one cluster of everything, if this state were reused
+    np.savez(live / "clusters.npz", **saved)
+    write_jsonl(tmp_path / "corpus" / "more.jsonl", [
+        {"id": "d1", "title": "New story", "body": body(7), "date": "2024-06-02"}])
+    assert main(["update", "--index", str(home), "--quiet", str(tmp_path / "corpus")]) == 0
+    by_id = {r["id"]: r for r in api(home, "/api/search?sort=oldest&collapse=0")["results"]}
+    assert len({by_id[i]["cluster"] for i in ("a1", "a2", "a3", "a4")}) == 1
+    assert len({by_id[i]["cluster"] for i in ("a1", "b1", "c1", "d1")}) == 4
 
 
 def test_bad_cluster_and_collapse_values_are_400(home: Path):

@@ -1,23 +1,29 @@
 """Story clusters: near-duplicate articles (one wire story republished, edited, retitled) grouped at publish.
 
-Each article gets a MinHash signature (datasketch, ``SHINGLE``-word shingles of title + body).
-Candidate pairs come from LSH banding — the (bands, rows) split is the one datasketch's
-``MinHashLSH`` picks for ``THRESHOLD`` — and a candidate pair becomes an edge when the
-signatures agree on at least ``THRESHOLD`` of their slots (estimated Jaccard). Clusters are
-the connected components of the edges.
+Each article gets a MinHash signature of the ``SHINGLE``-word shingles of title + body, and one
+of the numbers it quotes (``minhash.py``: all articles of a batch at once in numpy; datasketch's
+MinHash, a sha1 per shingle and an object per article, took 4.9 of the 5.0 CPU-s this stage
+spent on Reuters-21578). Candidate pairs come from LSH banding — the (bands, rows) split is the
+one datasketch's ``MinHashLSH`` picks for ``THRESHOLD`` (``_bands``) — and a candidate pair becomes an edge
+when the signatures agree on at least ``THRESHOLD`` of their slots (estimated Jaccard). Clusters
+are the connected components of the edges.
 
 The banding runs in numpy over the stored signature matrix instead of inside a ``MinHashLSH``
 object: on Reuters-21578 (21,578 articles, 128 permutations) a pickled ``MinHashLSH`` is
 19 MB and takes 1.7 s to unpickle, ~17 s per ``update`` at ×10; the signature matrix loads
 in milliseconds and one sorted pass per band finds the same buckets.
 
-Parameters from ``bench/eval_clusters.py`` (3,644 Reuters-derived articles with known copies,
-pairwise): 2-word shingles, 64 permutations, Jaccard ≥ 0.4 and figures ≥ 0.5 give precision
-0.975, recall 0.736 (exact copies 1.00, light edits 0.93, retitled 0.88, heavy rewrites 0.38).
-Without the figures check precision is 0.905: dividend notices and bond issues of different
-companies share their template. At Jaccard 0.3 recall rises to 0.82 but precision falls to 0.92
-and whole-Reuters clusters of 50 unrelated "X sets quarterly" notices appear; precision is
-preferred, since a wrong merge hides a story behind "N similar".
+Parameters from ``bench/eval_clusters.py --seeds 8`` (3,644 Reuters-derived articles with known
+copies, pairwise, mean over hash seeds 1-8): 2-word shingles, 64 permutations, Jaccard ≥ 0.4 and
+figures ≥ 0.5 give precision 0.963 (0.928-0.985 by seed), recall 0.734 (exact copies 1.00, light
+edits 0.93, retitled 0.88, heavy rewrites 0.37); datasketch's signatures scored 0.957
+(0.931-0.975) and 0.733. Without the figures check precision is ~0.905: dividend notices and
+bond issues of different companies share their template. At Jaccard 0.3 recall rises to 0.82
+but precision falls to 0.92 and whole-Reuters clusters of 50 unrelated "X sets quarterly"
+notices appear; precision is preferred, since a wrong merge hides a story behind "N similar".
+
+A rebuild may sign its articles batch by batch (``sign``, ``Signed.join``) and publish the
+joined signatures; ``publish`` also takes the articles themselves.
 
 State per generation (``clusters.npz``): article ids (sorted), their signatures and the edges.
 ``update`` keeps the signatures of unchanged articles, signs only added/changed ones, probes
@@ -27,17 +33,16 @@ only those against the bands, and recomputes the components (scipy, linear in ar
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+
+from search.index import minhash
 
 FILENAME = "clusters.npz"
 SHINGLE = 2  # words per shingle
@@ -47,9 +52,8 @@ FIGURES = 0.5  # copies of one story quote the same figures: the sets of numbers
 FIGURE_PERM = 32  # MinHash permutations for the set of numbers
 SEED = 1
 SMALL_BUCKET = 32  # buckets up to this size are verified pair by pair; bigger ones as a chain
-MAX_TEXT_CHARS = 20_000  # wire copies differ early if at all; long texts are cut for speed
-_WORD_RE = re.compile(r"\w+")
-_EMPTY = np.iinfo(np.uint32).max  # every slot of an empty set's signature
+SCHEME = "numpy-splitmix"  # how signatures are hashed (minhash.py): saved states of another scheme are re-signed
+_EMPTY = minhash.EMPTY
 
 
 @dataclass(frozen=True)
@@ -58,15 +62,35 @@ class Settings:
     num_perm: int = NUM_PERM
     threshold: float = THRESHOLD
     figures: float = FIGURES
+    seed: int = SEED
 
     @property
     def bands(self) -> tuple[int, int]:
-        """(bands, rows per band) as datasketch's MinHashLSH chooses them for this threshold."""
-        lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
-        return lsh.b, lsh.r
+        """(bands, rows per band) as datasketch's ``MinHashLSH`` chooses them for this threshold."""
+        return _bands(self.threshold, self.num_perm)
 
     def tag(self) -> str:
-        return f"{self.shingle}/{self.num_perm}/{self.threshold}/{self.figures}/{SEED}"
+        return f"{self.shingle}/{self.num_perm}/{self.threshold}/{self.figures}/{self.seed}/{SCHEME}"
+
+
+@functools.cache
+def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """The (bands, rows) whose S-curve has the least false positive + false negative area around ``threshold``:
+    datasketch's ``MinHashLSH`` optimisation (equal weights), integrated here with Simpson's rule in numpy
+    instead of ``scipy.integrate.quad`` — importing datasketch and scipy.integrate cost every run 0.2 CPU-s.
+    tests/test_clusters.py checks the choice equals datasketch's over thresholds 0.05-0.95 and 16-128 permutations.
+    """
+    low, high = np.linspace(0.0, threshold, 4001), np.linspace(threshold, 1.0, 4001)
+
+    def area(y: np.ndarray, x: np.ndarray) -> float:
+        return (x[1] - x[0]) / 3 * (y[0] + y[-1] + 4 * y[1:-1:2].sum() + 2 * y[2:-1:2].sum())
+
+    errors = {(b, r): area(1 - (1 - low**r) ** b, low) + area((1 - high**r) ** b, high)
+              for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)}
+    b, r = min(errors, key=errors.get)  # the first of equals, in datasketch's order
+    if b < 2:
+        raise ValueError("The number of bands are too small (b < 2)")
+    return b, r
 
 
 @dataclass
@@ -84,64 +108,47 @@ class State:
         n = len(self.ids)
         if not n:
             return np.zeros(0, dtype=np.int64)
+        from scipy.sparse import coo_matrix  # here: importing scipy.sparse.csgraph is 0.25 CPU-s, and serving
+        from scipy.sparse.csgraph import connected_components  # imports this module without clustering
+
         graph = coo_matrix((np.ones(len(self.edges)), (self.edges[:, 0], self.edges[:, 1])), shape=(n, n))
         return connected_components(graph, directed=False)[1].astype(np.int64)
 
 
 # -- signatures ------------------------------------------------------------------------------------
-def _words(title: str, body: str) -> list[str]:
-    return _WORD_RE.findall(f"{title}\n{body[:MAX_TEXT_CHARS]}".lower())
-
-
-def shingles(words: list[str], size: int = SHINGLE) -> set[bytes]:
-    """Word ``size``-grams; a text shorter than that is one shingle."""
-    if len(words) < size:
-        return {" ".join(words).encode()} if words else set()
-    return {" ".join(words[i:i + size]).encode() for i in range(len(words) - size + 1)}
-
-
-def figures(words: list[str]) -> set[bytes]:
-    """The numbers a text quotes (tokens with a digit): what tells one dividend notice from the next."""
-    return {w.encode() for w in words if not w.isalpha() and any(c.isdigit() for c in w)}
-
-
-class _Signer:
-    """datasketch MinHash of one set with its default sha1 base hash: zlib.crc32 halves the time but, being
-    linear, lets different short figures collide in the minimum (eval precision 0.951 instead of 0.975)."""
-
-    def __init__(self, num_perm: int):
-        self.num_perm = num_perm
-        self.permutations = MinHash(num_perm=num_perm, seed=SEED, scheme="affine32").permutations
-
-    def row(self, found: set[bytes], out: np.ndarray) -> None:
-        if found:
-            minhash = MinHash(num_perm=self.num_perm, permutations=self.permutations, scheme="affine32")
-            minhash.update_batch(list(found))
-            out[:] = minhash.hashvalues
-
-
 def signatures(texts: Iterable[tuple[str, str]], settings: Settings = Settings()) -> tuple[np.ndarray, np.ndarray]:
-    """MinHash signatures of (title, body) pairs: of their shingles [n, num_perm] and of their figures.
+    """MinHash signatures of (title, body) pairs: of their shingles [n, num_perm] and of their figures."""
+    return minhash.signatures(texts, settings.shingle, settings.num_perm, FIGURE_PERM, settings.seed)
 
-    One article's words and sets at a time: built for every article at once they were most of a
-    rebuild's peak memory (×3 Reuters, 64,734 articles: 1.8 GB peak RSS, against 0.68 GB signing one by one).
-    """
-    texts = list(texts)
-    sigs = np.full((len(texts), settings.num_perm), _EMPTY, dtype=np.uint32)
-    figs = np.full((len(texts), FIGURE_PERM), _EMPTY, dtype=np.uint32)
-    shingle_signer, figure_signer = _Signer(settings.num_perm), _Signer(FIGURE_PERM)
-    for row, (title, body) in enumerate(texts):
-        words = _words(title, body)
-        shingle_signer.row(shingles(words, settings.shingle), sigs[row])
-        figure_signer.row(figures(words), figs[row])
-    return sigs, figs
+
+@dataclass
+class Signed:
+    """Some articles' ids and signatures, in any order: what a rebuild can accumulate batch by batch."""
+
+    ids: np.ndarray  # str [n]
+    sigs: np.ndarray  # uint32 [n, num_perm]
+    figs: np.ndarray  # uint32 [n, FIGURE_PERM]
+
+    @classmethod
+    def join(cls, parts: Iterable[Signed]) -> Signed:
+        parts = list(parts)
+        if not parts:
+            return sign([])
+        return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("ids", "sigs", "figs")))
+
+
+def sign(articles: Iterable, settings: Settings = Settings()) -> Signed:
+    """The signatures of articles (anything with ``id``, ``title`` and ``body``)."""
+    articles = list(articles)
+    ids = np.array([a.id for a in articles], dtype=str)
+    return Signed(ids, *signatures(((a.title, a.body) for a in articles), settings))
 
 
 # -- candidates and edges --------------------------------------------------------------------------
 def _band_keys(sigs: np.ndarray, settings: Settings) -> np.ndarray:
     """One 64-bit key per (article, band): the band's rows mixed by odd multipliers (uint64 wrap-around)."""
     bands, rows = settings.bands
-    mult = np.random.default_rng(SEED).integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
+    mult = np.random.default_rng(settings.seed).integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
     out = np.zeros((len(sigs), bands), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for band in range(bands):
@@ -156,20 +163,24 @@ def _has(sigs: np.ndarray) -> np.ndarray:
 
 
 def _pairs_in_buckets(keys: np.ndarray, members: np.ndarray) -> np.ndarray:
-    """Index pairs sharing a key: all pairs in small buckets, a chain through big ones (enough to connect)."""
+    """Index pairs sharing a key: all pairs in small buckets, a chain through big ones (enough to connect).
+
+    One step per bucket size, not per bucket: Reuters-21578 has ~10,000 buckets of 2+ articles over its
+    16 bands, and a ``triu_indices`` per bucket was 0.2 of the 0.24 CPU-s spent finding edges.
+    """
     order = np.argsort(keys, kind="stable")
     keys, members = keys[order], members[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     lengths = np.diff(np.r_[starts, len(keys)])
-    out = []
-    for start, size in zip(starts[lengths > 1].tolist(), lengths[lengths > 1].tolist(), strict=True):
-        group = members[start:start + size]
-        if size <= SMALL_BUCKET:
-            i, j = np.triu_indices(size, 1)
-            out.append(np.column_stack([group[i], group[j]]))
-        else:
-            out.append(np.column_stack([group[:-1], group[1:]]))
-    return np.vstack(out) if out else np.zeros((0, 2), dtype=np.int64)
+    out = [np.zeros((0, 2), dtype=np.int64)]
+    for size in np.unique(lengths[(lengths > 1) & (lengths <= SMALL_BUCKET)]).tolist():
+        first = starts[lengths == size][:, None]
+        i, j = np.triu_indices(size, 1)
+        out.append(np.column_stack([members[first + i].ravel(), members[first + j].ravel()]))
+    big = np.repeat(lengths > SMALL_BUCKET, lengths)  # per sorted row: in a big bucket
+    chained = np.flatnonzero(big[:-1] & (keys[1:] == keys[:-1]))
+    out.append(np.column_stack([members[chained], members[chained + 1]]))
+    return np.vstack(out)
 
 
 def _agree(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
@@ -223,28 +234,28 @@ def _unique_pairs(pairs: np.ndarray, rows: int) -> np.ndarray:
 # -- building and updating -------------------------------------------------------------------------
 def build_state(ids: list[str], texts: Iterable[tuple[str, str]], settings: Settings = Settings()) -> State:
     """Clusters of a complete set of articles (one id per article, texts aligned with ids)."""
-    ids_arr = np.array(ids, dtype=str)
-    sigs, figs = signatures(texts, settings)
-    order = np.argsort(ids_arr, kind="stable")
-    ids_arr, sigs, figs = ids_arr[order], sigs[order], figs[order]
-    return State(ids_arr, sigs, figs, find_edges(sigs, figs, settings), settings)
+    return state_of(Signed(np.array(ids, dtype=str), *signatures(texts, settings)), settings)
 
 
-def update_state(state: State, live_ids: np.ndarray, added_ids: list[str],
-                 added_texts: Iterable[tuple[str, str]]) -> State:
-    """The state after an update: articles no longer live or replaced are dropped, added ones signed and probed."""
+def state_of(signed: Signed, settings: Settings = Settings()) -> State:
+    """Clusters of a complete set of signed articles."""
+    order = np.argsort(signed.ids, kind="stable")
+    ids, sigs, figs = signed.ids[order], signed.sigs[order], signed.figs[order]
+    return State(ids, sigs, figs, find_edges(sigs, figs, settings), settings)
+
+
+def update_state(state: State, live_ids: np.ndarray, added: Signed) -> State:
+    """The state after an update: articles no longer live or replaced are dropped, added ones probed."""
     settings = state.settings
-    added = np.array(added_ids, dtype=str)
-    keep = np.isin(state.ids, live_ids) & ~np.isin(state.ids, added)
+    keep = np.isin(state.ids, live_ids) & ~np.isin(state.ids, added.ids)
     kept = np.flatnonzero(keep)
     remap = np.full(len(state.ids), -1, dtype=np.int64)
     remap[kept] = np.arange(len(kept))
     edges = remap[state.edges].reshape(-1, 2)
     edges = edges[(edges >= 0).all(axis=1)]
-    new_sigs, new_figs = signatures(added_texts, settings)
-    ids = np.concatenate([state.ids[keep], added])
-    sigs = np.vstack([state.sigs[keep], new_sigs])
-    figs = np.vstack([state.figs[keep], new_figs])
+    ids = np.concatenate([state.ids[keep], added.ids])
+    sigs = np.vstack([state.sigs[keep], added.sigs])
+    figs = np.vstack([state.figs[keep], added.figs])
     probe = np.arange(len(kept), len(ids))
     edges = np.vstack([edges, find_edges(sigs, figs, settings, probe=probe)])
     order = np.argsort(ids, kind="stable")
@@ -318,24 +329,25 @@ def load_column(directory: Path, size: int) -> Column:
 
 
 # -- publish -------------------------------------------------------------------------------------
-def publish(directory: Path, articles: list, previous: Path | None = None) -> Column:
+def publish(directory: Path, articles: Iterable | Signed, previous: Path | None = None) -> Column:
     """Cluster a finished generation before it goes live (called by rebuild and update).
 
     ``articles``: what this run wrote (every article for a rebuild, the added/changed ones
-    for an update); ``previous``: the live generation an update started from. Its saved state
-    is reused, so an update signs only its own articles; without one (first run, changed
-    settings) every article's text is read back from the index.
+    for an update), or their signatures when the run signed them batch by batch (``sign``,
+    ``Signed.join``); ``previous``: the live generation an update started from. Its saved
+    state is reused, so an update signs only its own articles; without one (first run,
+    changed settings) every article's text is read back from the index.
     """
     from search.index import columns
 
     directory = Path(directory)
     doc_ids = columns.load(directory).ids
+    signed = articles if isinstance(articles, Signed) else sign(articles)
     state = load_state(previous) if previous is not None else None
     if state is not None:
-        state = update_state(state, doc_ids[doc_ids != ""], [a.id for a in articles],
-                             [(a.title, a.body) for a in articles])
+        state = update_state(state, doc_ids[doc_ids != ""], signed)
     elif previous is None:
-        state = build_state([a.id for a in articles], [(a.title, a.body) for a in articles])
+        state = state_of(signed)
     else:
         state = build_state(*_stored_texts(directory))
     return save(state, doc_ids, directory)

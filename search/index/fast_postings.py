@@ -1,62 +1,61 @@
-"""The text fields' postings of a build worker's segment, written from numpy arrays in Whoosh's own format.
+"""The recorded fields' postings of a build worker's segment, written from numpy arrays in Whoosh's own format.
 
 The postings sidecar's ``Collector`` already holds every posting of the
-segment's text and name fields, sorted (term, doc). Rather than also pushing
-each posting through Whoosh's pool, each term's blocks are cut from those
-arrays and handed whole to Whoosh's block writer (``whoosh_blocks``): the
-segment stays a Whoosh segment, byte for byte the postings Whoosh writes
-(``tests/test_fast_postings.py``), and Whoosh opens and searches it as usual.
+segment's recorded fields, sorted (term, doc). Rather than also pushing
+each posting through Whoosh's pool, each field's posting lists and term infos
+are encoded whole from those arrays (``w3_encode``) and written into Whoosh's
+files (``whoosh_blocks``): the segment stays a Whoosh segment, byte for byte
+the postings Whoosh writes (``tests/test_fast_postings.py``), and Whoosh opens
+and searches it as usual. Fields the collector does not record, or whose format
+is neither Positions nor Existence, go through Whoosh's pool as before.
 """
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Iterator
-
 import numpy as np
+from whoosh.formats import Existence, Positions
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from search.index import whoosh_blocks
 from search.index.postings_sidecar import Collector
+from search.index.w3_encode import FieldPostings
 
 
 def install(writer, collector: Collector) -> None:
     """Have ``writer`` write the collector's fields from its arrays when the segment is finished."""
+    if writer.codec._compression:  # whoosh_blocks' assumptions: a collector may have kept nothing else
+        raise ValueError("the fast postings writer writes uncompressed blocks only")
 
     def check(written: int) -> None:
         if collector.first != 0 or collector.docnum != written:
             raise RuntimeError(f"postings recorded for {collector.docnum - collector.first} documents, "
                                f"the segment has {written}")
 
-    fields = {name: (lambda blocklimit, name=name: _terms(collector, name, writer.schema[name].format, blocklimit))
-              for name in collector.fields()}
+    fields = {name: (lambda name=name: field_postings(collector, name, writer.schema[name]))
+              for name in collector.fields() if handled(writer.schema[name].format)}
     whoosh_blocks.write_fields_in_blocks(writer, fields, check)
     collector.values_wanted = False  # the pool drops these fields' postings: Whoosh need not encode their values
 
 
-def _terms(collector: Collector, name: str, fmt, blocklimit: int) -> Iterator[tuple[bytes, list]]:
+def handled(fmt) -> bool:
+    """Positions (and FastPositions) values and Existence's none are what ``w3_encode`` writes."""
+    return isinstance(fmt, Positions) or type(fmt) is Existence
+
+
+def field_postings(collector: Collector, name: str, fieldobj) -> FieldPostings:
+    """What Whoosh's writer would get for one recorded field: weights frequency × the format's boost
+    (``Positions``/``Existence.word_values``), the documents' lengths as Whoosh reads them back."""
     arrays = collector.arrays(name)
-    term_ptr = arrays["term_ptr"].tolist()
-    docs = arrays["docs"].astype(np.uint32)
+    docs = arrays["docs"].astype(np.int64)
     pos_ptr = arrays["pos_ptr"]
-    counts = np.diff(pos_ptr)
-    weights = counts * collector.boost(name)  # float64: what Whoosh's writer compares for the block maximum
-    weights32 = weights.astype(np.float32)
-    lengths = _quantised_lengths(docs, counts, collector.docnum)[docs]
-    flat, ptr = arrays["positions"].tolist(), pos_ptr.tolist()
-    encode = fmt.encode
-    for term, low, high in zip(arrays["terms"].tolist(), term_ptr, term_ptr[1:], strict=False):
-        blocks = []
-        for start in range(low, high, blocklimit):
-            end = min(high, start + blocklimit)
-            ids, block_weights = array("I"), array("f")
-            ids.frombytes(docs[start:end].tobytes())
-            block_weights.frombytes(weights32[start:end].tobytes())
-            values = [encode(flat[ptr[p]:ptr[p + 1]]) for p in range(start, end)]
-            block_lengths = lengths[start:end]
-            blocks.append((ids, block_weights, values, int(block_lengths.min()), int(block_lengths.max()),
-                           float(weights[start:end].max())))
-        yield term, blocks
+    positional = isinstance(fieldobj.format, Positions)
+    counts = np.diff(pos_ptr) if positional else np.ones(len(docs), np.int64)  # Existence: frequency 1
+    weights = counts * fieldobj.format.field_boost
+    lengths = _quantised_lengths(docs, counts, collector.docnum)[docs] if fieldobj.scorable else None
+    return FieldPostings(terms=arrays["terms"].tolist(), term_ptr=arrays["term_ptr"], docs=docs,
+                         weights=weights.astype(np.float64), lengths=lengths,
+                         pos_ptr=pos_ptr if positional else None,
+                         positions=arrays["positions"] if positional else None)
 
 
 def _quantised_lengths(docs: np.ndarray, counts: np.ndarray, size: int) -> np.ndarray:

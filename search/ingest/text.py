@@ -27,6 +27,8 @@ def drop_controls(text: str) -> str:
 
 def squash(text: str) -> str:
     """One line of text: controls dropped, every run of whitespace (newlines too) one space, no edges."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # already one line: printable text has no controls and no whitespace but " " (most values)
     return " ".join(drop_controls(text).split())
 
 

@@ -9,6 +9,7 @@ kept exactly as written, so facet counts match the SGML.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from collections.abc import Iterator
@@ -17,13 +18,16 @@ from datetime import UTC, datetime
 from search.dates import DateError, parse_date_strict
 from search.model import Article, Rejected
 
-_RECORD_RE = re.compile(rb"<REUTERS\b([^>]*)>(.*?)(?:</REUTERS>|(?=<REUTERS\b)|\Z)", re.DOTALL)
+_OPEN_RE = re.compile(rb"<REUTERS\b")
+_CLOSE = b"</REUTERS>"
 _NEWID_RE = re.compile(rb'NEWID="(\d+)"')
 _DATE_FAST_RE = re.compile(r"(\d{1,2}-[A-Z]{3}-\d{4})(?:\s+(\d{1,2}:\d{2}:\d{2}))?")
 _D_RE = re.compile(r"<D>(.*?)</D>", re.DOTALL)
 _TAG_RE = re.compile(r"<[^>]+>")
 _TITLE_OR_DATELINE_RE = re.compile(r"<(TITLE|DATELINE)>.*?</\1>", re.DOTALL)
 _BRIEF_FILLER = "blah blah blah."
+_MONTHS = {m: n for n, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV",
+                                        "DEC"), 1)}
 CATEGORY_FIELDS = {"topics": "TOPICS", "places": "PLACES", "people": "PEOPLE", "orgs": "ORGS"}
 
 
@@ -36,14 +40,33 @@ def looks_like_reuters(head: bytes) -> bool:
 
 def read_reuters(path: str, data: bytes) -> Iterator[Article | Rejected]:
     line, last = 1, 0
-    for match in _RECORD_RE.finditer(data):
-        line += data.count(b"\n", last, match.start())
-        last = match.start()
+    for start, attrs, raw, closed in _records(data):
+        line += data.count(b"\n", last, start)
+        last = start
         try:
-            yield parse_record(path, line, match.group(1), match.group(2),
-                               closed=match.group(0).endswith(b"</REUTERS>"))
+            yield parse_record(path, line, attrs, raw, closed=closed)
         except Exception as exc:  # one odd record must not lose the records after it
             yield Rejected(path, line, f"bad record ({type(exc).__name__}: {exc})")
+
+
+def _records(data: bytes) -> Iterator[tuple[int, bytes, bytes, bool]]:
+    """(start, attributes, content, closed) per ``<REUTERS ...>`` element; an element without its
+    ``</REUTERS>`` runs to the next one's start (or the end). ``bytes.find`` instead of one lazy
+    regex over the file: 0.97 of read's 1.7 CPU-s on Reuters-21578 were the regex."""
+    pos = 0
+    while found := _OPEN_RE.search(data, pos):
+        tag_end = data.find(b">", found.end())
+        if tag_end < 0:
+            return
+        content = tag_end + 1
+        close = data.find(_CLOSE, content)
+        following = _OPEN_RE.search(data, content, close if close >= 0 else len(data))
+        if following is None and close >= 0:
+            yield found.start(), data[found.end():tag_end], data[content:close], True
+            pos = close + len(_CLOSE)
+        else:
+            pos = following.start() if following else len(data)
+            yield found.start(), data[found.end():tag_end], data[content:pos], False
 
 
 def parse_record(path: str, line: int, attrs: bytes, raw: bytes, closed: bool = True) -> Article | Rejected:
@@ -86,6 +109,8 @@ def _element(text: str, tag: str) -> str:
 
 
 def _values(element: str) -> list[str]:
+    if "<D>" not in element:  # most category elements are empty
+        return []
     return [_unescape(v).strip() for v in _D_RE.findall(element) if v.strip()]
 
 
@@ -95,8 +120,7 @@ def _untagged_text(text: str) -> str:
     return _TAG_RE.sub(" ", inner).replace("******", " ")
 
 
-def _unescape(value: str) -> str:
-    return html.unescape(value)
+_unescape = html.unescape
 
 
 def _parse_reuters_date(value: str) -> datetime | None:
@@ -109,9 +133,13 @@ def _parse_reuters_date(value: str) -> datetime | None:
     if not fast:
         return parse_date_strict(value)
     day, time = fast.groups()
-    for text, fmt in ((f"{day} {time}", "%d-%b-%Y %H:%M:%S"), (day, "%d-%b-%Y")):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
-        except (ValueError, TypeError):
-            continue  # a garbled time ("605:12:19") still leaves a good day
-    raise DateError(f"impossible date {value!r}")
+    dd, month, year = day.split("-")
+    try:  # by hand: datetime.strptime was 0.9 of read's 1.7 CPU-s on Reuters-21578
+        date = datetime(int(year), _MONTHS[month], int(dd), tzinfo=UTC)
+    except (KeyError, ValueError):
+        raise DateError(f"impossible date {value!r}") from None
+    if time:
+        hour, minute, second = (int(part) for part in time.split(":"))
+        with contextlib.suppress(ValueError):  # a garbled time ("23:61:00") still leaves a good day
+            return date.replace(hour=hour, minute=minute, second=second)
+    return date
