@@ -61,17 +61,18 @@ class SegmentFiller:
         self._lengths: dict[str, np.ndarray] = {}
         self._served: set[str] = set()  # fields whose postings were handed to the segment writer
         fast_postings.install(writer, self)
-        whoosh_perdoc.use_array_pool(writer, self._term_postings)
 
     # -- the collector interface of fast_postings
     def fields(self) -> list[str]:
-        return list(self.text)
+        return [*self.text, *self.terms]
 
     def boost(self, name: str) -> float:
-        return self.text[name].boost
+        return self.text[name].boost if name in self.text else self.terms[name].weight
 
     def arrays(self, name: str) -> dict[str, np.ndarray]:
         self._served.add(name)
+        if name not in self._arrays:
+            self._arrays[name] = self.terms[name].arrays()  # the text fields' are made in ``finish``
         return self._arrays[name]
 
     # -- filling
@@ -113,7 +114,7 @@ class SegmentFiller:
         whoosh_perdoc.write_lengths(self.writer, self._lengths)
         self.segment = whoosh_internals.finish_worker_segment(self.writer)
         unwritten = (self.text.keys() | self.terms.keys()) - self._served
-        if unwritten:  # fast_postings declined a field, which then had no way into the segment
+        if unwritten:  # fast_postings declined a field (its format), which then had no way into the segment
             raise RuntimeError(f"postings of {sorted(unwritten)} were not written")
         return self.segment
 
@@ -136,14 +137,3 @@ class SegmentFiller:
                                      if name in self._arrays})
         os.replace(temp, target)
         return target
-
-    def _term_postings(self):
-        """The ID and DATETIME fields' postings, sorted as Whoosh's pool gives them."""
-        for name in sorted(self.terms):
-            self._served.add(name)
-            arrays = self.terms[name].arrays()
-            docs, weights = arrays["docs"].tolist(), arrays["weights"].tolist()
-            ptr = arrays["term_ptr"].tolist()
-            for term, low, high in zip(arrays["terms"].tolist(), ptr, ptr[1:], strict=False):
-                for i in range(low, high):
-                    yield name, term, docs[i], weights[i], b""
