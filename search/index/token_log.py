@@ -54,22 +54,24 @@ class TextLog:
         """(the six arrays, each of the ``size`` documents' length: its count of indexed words);
         ``surface`` lists the words by id."""
         sids = np.frombuffer(self.sids, np.int32)
-        counts = np.frombuffer(self.counts, np.int32).astype(np.int64)
+        counts = np.frombuffer(self.counts, np.int32)
         present = np.flatnonzero(self.word_counts(len(surface))).tolist()
         term_of = self.analyzer.term
         found = [term_of(surface[sid]) for sid in present]
         terms = sorted({t for t in found if t is not None})  # code point order is UTF-8 byte order
         rank = {t: i for i, t in enumerate(terms)}
-        table = np.full(len(surface), -1, np.int64)
+        table = np.full(len(surface), -1, np.int32)  # int32 throughout: a segment's word count is the memory
         table[present] = [-1 if t is None else rank[t] for t in found]
         term = table[sids]
-        doc = np.repeat(np.frombuffer(self.docs, np.int32).astype(np.int64), counts)
-        pos = np.arange(len(sids)) - np.repeat(np.cumsum(counts) - counts, counts)
-        kept = term >= 0
-        term, doc, pos = term[kept], doc[kept], pos[kept]
+        kept = np.flatnonzero(term >= 0)
+        term = term[kept]
+        doc = np.repeat(np.frombuffer(self.docs, np.int32), counts)[kept]
+        pos = (kept - np.repeat(np.cumsum(counts, dtype=np.int64) - counts, counts)[kept]).astype(np.int32)
+        del kept
         lengths = np.bincount(doc, minlength=size)
         order = np.argsort(term, kind="stable")  # documents, then positions, stay in order within a term
         term, doc, pos = term[order], doc[order], pos[order]
+        del order
         starts = np.flatnonzero(np.r_[True, (term[1:] != term[:-1]) | (doc[1:] != doc[:-1])]) if len(term) else \
             np.zeros(0, np.int64)
         pos_ptr = np.r_[starts, len(term)].astype(np.int64)
@@ -77,10 +79,10 @@ class TextLog:
         return {
             "terms": np.array(encoded, dtype=f"S{max(map(len, encoded), default=1)}"),
             "term_ptr": offsets(np.bincount(term[starts], minlength=len(terms))),
-            "docs": doc[starts].astype(np.int32),
+            "docs": doc[starts],
             "weights": (np.diff(pos_ptr) * self.boost).astype(np.float32),
             "pos_ptr": pos_ptr,
-            "positions": pos.astype(np.int32),
+            "positions": pos,
         }, lengths
 
 
