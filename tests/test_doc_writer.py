@@ -70,7 +70,9 @@ def pair(request, tmp_path_factory):
     base = tmp_path_factory.mktemp("lean")
     articles = _articles(700) if request.param == "made up" else _reuters()
     whoosh, _ = _segment(base / "whoosh", articles, lean=False)
-    lean, filler = _segment(base / "lean", articles, lean=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(doc_writer, "BATCH", 96)  # several batches, the last one short
+        lean, filler = _segment(base / "lean", articles, lean=True)
     return _leaf(whoosh), _leaf(lean), filler, base
 
 

@@ -27,6 +27,9 @@ from search.index.schema import FastPositions, NewsTokenizer
 from search.index.token_log import SurfaceWords, TermLog, TextLog
 
 
+BATCH = 1024  # documents held before they are written: the cache gain without holding a segment's documents
+
+
 class SegmentFiller:
     """Adds documents (``writer.to_document`` dicts) to a new worker segment, then finishes it.
 
@@ -82,11 +85,13 @@ class SegmentFiller:
             raise ValueError(f"fields not in the schema: {sorted(doc.keys() - self._names)}")
         self._pending.append(doc)
         self.docnum += 1
+        if len(self._pending) >= BATCH:
+            self.write_documents()
 
     def write_documents(self) -> None:
-        """Analyse, store and log the documents added, one field at a time over all of them: each loop's
-        working set then stays in the CPU caches (measured: ~20% less CPU than all fields document by
-        document, where zlib's per-call state evicts the tokeniser's)."""
+        """Analyse, store and log the documents added since the last call, one field at a time over all of
+        them: each loop's working set then stays in the CPU caches (measured: ~20% less CPU than all fields
+        document by document, where zlib's per-call state evicts the tokeniser's)."""
         docs, self._pending = self._pending, []
         for name, log in self.text.items():
             for docnum, doc in enumerate(docs, start=self.written):
