@@ -26,7 +26,6 @@ from search.index import fast_postings, postings_sidecar, segment_columns, whoos
 from search.index.schema import FastPositions, NewsTokenizer
 from search.index.token_log import SurfaceWords, TermLog, TextLog
 
-
 BATCH = 1024  # documents held before they are written: the cache gain without holding a segment's documents
 
 
