@@ -9,6 +9,10 @@ postings arrays (``token_log``), which are written as Whoosh posting blocks (``f
 the postings sidecar, and the segment's columns part comes from the documents in hand
 (``segment_columns.PartRows``) instead of from reading the stored documents back.
 
+Measured on half of Reuters ×1 (one worker's segment, bench/bench_segment_write.py): adding the
+documents 1.4 CPU-s against 4.2 through ``add_document``, the columns part 0.09 against 0.8 read
+back, the whole segment with its part and sidecar 2.6 against 15.3.
+
 ``tests/test_doc_writer.py`` checks a segment filled here against one filled by ``add_document``:
 the same stored fields, lengths, postings bytes, columns part and search results.
 """
