@@ -87,30 +87,40 @@ class TextLog:
 
 
 class TermLog:
-    """One field whose postings carry no positions: each document's terms as bytes (``terms_of(value)``,
-    distinct), all with one weight."""
+    """One field whose postings carry no positions: each document's value, turned into its terms as bytes
+    (``terms_of(value)``, distinct) once per distinct value when the segment is finished. Holding the
+    values, not their terms, keeps a DATETIME field's eight terms per document (seven of them shared
+    with other documents) and a file path's repeats out of memory while the segment fills."""
 
     def __init__(self, terms_of: Callable[[object], list[bytes]], weight: float):
         self.terms_of, self.weight = terms_of, weight
-        self.terms: list[bytes] = []
+        self.values: list = []
         self.docs = array("i")
 
     def add(self, docnum: int, value) -> None:
-        terms = self.terms_of(value)
-        self.terms.extend(terms)
-        self.docs.extend([docnum] * len(terms))
+        self.values.append(value)
+        self.docs.append(docnum)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        vocab = sorted(set(self.terms))  # an ID field's terms are mostly distinct: numbered once, at the end
+        numbered = SurfaceWords()  # distinct value -> id
+        value_ids = np.fromiter(map(numbered.__getitem__, self.values), np.int64, len(self.values))
+        per_value = [self.terms_of(value) for value in numbered]
+        vocab = sorted({term for terms in per_value for term in terms})
         rank = {term: i for i, term in enumerate(vocab)}
-        term = np.array(list(map(rank.__getitem__, self.terms)), dtype=np.int64)
+        counts = np.fromiter(map(len, per_value), np.int64, len(per_value))
+        ranks = np.fromiter((rank[term] for terms in per_value for term in terms), np.int64, int(counts.sum()))
+        firsts = offsets(counts)[:-1]
+        each = counts[value_ids]  # every document's number of terms, its value's
+        gather = np.repeat(firsts[value_ids] - (np.cumsum(each) - each), each) + np.arange(int(each.sum()))
+        term = ranks[gather]
+        docs = np.repeat(np.frombuffer(self.docs, np.int32), each)
         order = np.argsort(term, kind="stable")  # documents were added in order
         out_terms = np.empty(len(vocab), dtype=object)
         out_terms[:] = vocab
         return {
             "terms": out_terms,
             "term_ptr": offsets(np.bincount(term, minlength=len(vocab))),
-            "docs": np.frombuffer(self.docs, np.int32)[order].copy(),
+            "docs": docs[order],
             "weights": np.full(len(order), self.weight, np.float32),
             "pos_ptr": np.zeros(len(order) + 1, np.int64),
             "positions": np.zeros(0, np.int32),
