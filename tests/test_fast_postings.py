@@ -10,7 +10,7 @@ import pytest
 from whoosh.formats import Positions
 from whoosh.qparser import QueryParser
 
-from search.index import fast_postings, postings_sidecar, w3_pickle, whoosh_blocks, whoosh_internals, writer
+from search.index import doc_writer, w3_pickle, whoosh_blocks, whoosh_internals, whoosh_perdoc, writer
 from search.index.w3_encode import FieldPostings
 from search.model import Article
 
@@ -34,17 +34,22 @@ def _articles(count: int) -> list[Article]:
     return articles
 
 
-def _segment(directory: Path, articles: list[Article], install=None):
-    """A one-segment index written by a build worker's writer, ``install(writer, collector)`` taking over postings."""
+def _segment(directory: Path, articles: list[Article], install=None, lean: bool = False):
+    """A one-segment index written by Whoosh's ``add_document`` (``install(writer)`` may take over the postings)
+    or by the build's lean writer."""
     directory.mkdir()
     writer.create(directory)
     w = whoosh_internals.worker_segment_writer(directory, 0, limitmb=writer.WRITER_LIMIT_MB, codec=writer.codec())
-    collector = postings_sidecar.Collector(w.schema, whoosh_internals.next_docnum(w))
-    if install:
-        install(w, collector)
-    with collector.listening():
-        writer._add_all(w, articles, collector)
-    segment = whoosh_internals.finish_worker_segment(w)
+    if lean:
+        filler = doc_writer.SegmentFiller(w)
+        for article in articles:
+            filler.add(writer.to_document(article))
+        segment = filler.finish()
+    else:
+        if install:
+            install(w)
+        writer._add_all(w, articles)
+        segment = whoosh_internals.finish_worker_segment(w)
     whoosh_internals.commit_segments(writer.open_index(directory), [segment], codec=writer.codec())
     return writer.open_index(directory)
 
@@ -72,23 +77,23 @@ def _read_back(ix) -> dict[str, FieldPostings]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """Whoosh's own segment, the build's (recorded fields from the collector), and one with every field from arrays."""
+    """Whoosh's own segment, the build's (the lean writer's), and one with every field from arrays read back."""
     root, articles = tmp_path_factory.mktemp("fast"), _articles(700)
     whoosh = _segment(root / "whoosh", articles)
-    fast = _segment(root / "fast", articles, fast_postings.install)
+    fast = _segment(root / "fast", articles, lean=True)
     fields = _read_back(whoosh)
     return whoosh, fast, _segment(root / "arrays", articles, _from_arrays(fields)), fields
 
 
 def _from_arrays(fields: dict[str, FieldPostings]):
     """An ``install`` that has the writer take every field's postings from these arrays."""
-    def install(w, collector):
+    def install(w):
         whoosh_blocks.write_fields_in_blocks(w, {name: (lambda name=name: fields[name]) for name in fields},
                                              check=lambda written: None)
     return install
 
 
-def test_segment_postings_are_whooshs_own_bytes(built):
+def test_the_lean_writers_postings_are_whooshs_own_bytes(built):
     whoosh, fast, _, _ = built
     reference, ours = _raw(whoosh), _raw(fast)
     assert ours.keys() == reference.keys()
@@ -149,11 +154,12 @@ def test_a_segment_with_unrecorded_documents_is_refused(tmp_path):
     (tmp_path / "ix").mkdir()
     writer.create(tmp_path / "ix")
     w = whoosh_internals.worker_segment_writer(tmp_path / "ix", 0, limitmb=64, codec=writer.codec())
-    collector = postings_sidecar.Collector(w.schema, 0)
-    fast_postings.install(w, collector)
-    w.add_document(**writer.to_document(_articles(1)[0]))  # not recorded: the collector never listened
+    filler = doc_writer.SegmentFiller(w)
+    filler.add(writer.to_document(_articles(1)[0]))
+    filler.write_documents()
+    whoosh_perdoc.add_stored(w, 1, {})  # a document the filler never saw
     with pytest.raises(RuntimeError):
-        whoosh_internals.finish_worker_segment(w)
+        filler.finish()
 
 
 def test_a_compressing_codec_is_refused(tmp_path):
@@ -162,5 +168,57 @@ def test_a_compressing_codec_is_refused(tmp_path):
     w = whoosh_internals.worker_segment_writer(tmp_path / "ix", 0, limitmb=64,
                                                codec=whoosh_internals.w3_codec(blocklimit=256, compression=3))
     with pytest.raises(ValueError):
-        fast_postings.install(w, postings_sidecar.Collector(w.schema, 0))
+        doc_writer.SegmentFiller(w)
     w.cancel()
+
+
+def _write_both(tmp_path, schema, fields: dict[str, FieldPostings], lengths: dict[str, dict[int, int]]):
+    """The .pst and .trm bytes of the fields written by Whoosh's own field writer and by ``whoosh_blocks``."""
+    from whoosh.filedb.filestore import FileStorage
+
+    class Lengths:
+        def doc_field_length(self, docnum, fieldname, default=0):
+            return lengths.get(fieldname, {}).get(docnum, default)
+
+    storage, codec, out = FileStorage(str(tmp_path)), writer.codec(), []
+    for ours in (False, True):
+        segment = codec.new_segment(storage, "MAIN")
+        fieldwriter = codec.field_writer(storage, segment)
+        if ours:
+            for name in sorted(fields):
+                whoosh_blocks._write_field(fieldwriter, name, schema[name], fields[name], codec._blocklimit)
+            whoosh_blocks.close_field_writer(fieldwriter)
+        else:
+            items = []
+            for name in sorted(fields):
+                f, fmt = fields[name], schema[name].format
+                ptr, pos_ptr = f.term_ptr.tolist(), f.pos_ptr.tolist()
+                for term, low, high in zip(f.terms, ptr, ptr[1:], strict=False):
+                    items += [(name, term, int(f.docs[i]), float(f.weights[i]),
+                               fmt.encode(f.positions[pos_ptr[i]:pos_ptr[i + 1]].tolist())) for i in range(low, high)]
+            fieldwriter.add_postings(schema, Lengths(), iter(items))
+            fieldwriter.close()
+        out.append([storage.open_file(segment.make_filename(ext)).read() for ext in (".pst", ".trm")])
+    return out
+
+
+@pytest.mark.parametrize("boost", [1.1, 0.0])
+def test_weights_that_do_not_add_up_exactly_are_summed_in_whooshs_order(tmp_path, boost):
+    """A boost of 1.1: float32 weights whose sums round, so each term's total is added block by block;
+    of 0: no weight above Whoosh's initial int 0."""
+    from whoosh import fields as whoosh_fields
+
+    from search.index.schema import text_field
+
+    schema = whoosh_fields.Schema(text=text_field(None, field_boost=boost))
+    rng = np.random.default_rng(3)
+    counts = rng.integers(1, 40, 900)
+    term_ptr = np.array([0, 1, 300, 900])  # a single posting, two blocks, three blocks
+    docs = np.concatenate([[5], np.arange(299) * 2, np.arange(600) * 3])
+    pos_ptr = w3_pickle.exclusive_cumsum(counts)
+    positions = np.concatenate([np.arange(c) * 7 for c in counts.tolist()])
+    lengths = {int(d): int(c) + 3 for d, c in zip(docs, counts, strict=True)}
+    field = FieldPostings(terms=[b"a", b"b", "ç".encode()], term_ptr=term_ptr, docs=docs, weights=counts * boost,
+                          lengths=np.array([lengths[int(d)] for d in docs]), pos_ptr=pos_ptr, positions=positions)
+    whooshs, ours = _write_both(tmp_path, schema, {"text": field}, {"text": lengths})
+    assert ours == whooshs

@@ -1,13 +1,13 @@
-"""The recorded fields' postings of a build worker's segment, written from numpy arrays in Whoosh's own format.
+"""A build worker's postings, written from numpy arrays in Whoosh's own format.
 
-The postings sidecar's ``Collector`` already holds every posting of the
-segment's recorded fields, sorted (term, doc). Rather than also pushing
-each posting through Whoosh's pool, each field's posting lists and term infos
-are encoded whole from those arrays (``w3_encode``) and written into Whoosh's
-files (``whoosh_blocks``): the segment stays a Whoosh segment, byte for byte
-the postings Whoosh writes (``tests/test_fast_postings.py``), and Whoosh opens
-and searches it as usual. Fields the collector does not record, or whose format
-is neither Positions nor Existence, go through Whoosh's pool as before.
+The lean writer (``doc_writer.SegmentFiller``) holds every posting of its
+segment in arrays sorted (term, doc). Rather than pushing each posting through
+Whoosh's pool and writer, each field's posting lists and term infos are encoded
+whole from those arrays (``w3_encode``) and written into Whoosh's files
+(``whoosh_blocks``): the segment stays a Whoosh segment, byte for byte the
+postings Whoosh writes (``tests/test_fast_postings.py``), and Whoosh opens and
+searches it as usual. A field whose format is neither Positions nor Existence
+is left to Whoosh's pool.
 """
 
 from __future__ import annotations
@@ -17,12 +17,15 @@ from whoosh.formats import Existence, Positions
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from search.index import whoosh_blocks
-from search.index.postings_sidecar import Collector
 from search.index.w3_encode import FieldPostings
 
 
-def install(writer, collector: Collector) -> None:
-    """Have ``writer`` write the collector's fields from its arrays when the segment is finished."""
+def install(writer, collector) -> None:
+    """Have ``writer`` write the collector's fields from its arrays when the segment is finished.
+
+    The collector gives ``fields()``, ``arrays(name)`` (``terms``, ``term_ptr``, ``docs``, ``pos_ptr``,
+    ``positions``: the postings sidecar's layout), and ``first``/``docnum``, the documents it holds.
+    """
     if writer.codec._compression:  # whoosh_blocks' assumptions: a collector may have kept nothing else
         raise ValueError("the fast postings writer writes uncompressed blocks only")
 
@@ -34,7 +37,6 @@ def install(writer, collector: Collector) -> None:
     fields = {name: (lambda name=name: field_postings(collector, name, writer.schema[name]))
               for name in collector.fields() if handled(writer.schema[name].format)}
     whoosh_blocks.write_fields_in_blocks(writer, fields, check)
-    collector.values_wanted = False  # the pool drops these fields' postings: Whoosh need not encode their values
 
 
 def handled(fmt) -> bool:
@@ -42,7 +44,7 @@ def handled(fmt) -> bool:
     return isinstance(fmt, Positions) or type(fmt) is Existence
 
 
-def field_postings(collector: Collector, name: str, fieldobj) -> FieldPostings:
+def field_postings(collector, name: str, fieldobj) -> FieldPostings:
     """What Whoosh's writer would get for one recorded field: weights frequency × the format's boost
     (``Positions``/``Existence.word_values``), the documents' lengths as Whoosh reads them back."""
     arrays = collector.arrays(name)

@@ -333,7 +333,7 @@ def _term_weights(w32: np.ndarray, term_ptr: np.ndarray, bstart: np.ndarray, blo
     scaled = w64 * 1024
     if np.array_equal(scaled, np.round(scaled)) and scaled.sum() < 2.0 ** 52:
         return np.add.reduceat(w64, term_ptr[:-1])
-    block_sums = [sum(part) for part in np.split(w32, bstart[1:])]
+    block_sums = [sum(part.tolist()) for part in np.split(w32, bstart[1:])]  # doubles, as array("f") gives
     totals = np.zeros(len(term_ptr) - 1)
     for term, (low, high) in enumerate(zip(block_ptr[:-1].tolist(), block_ptr[1:].tolist(), strict=True)):
         total = 0

@@ -116,19 +116,24 @@ class Utf8IntLists:
             raise ValueError("an empty list")
         if len(items) and (items.min() < 0 or items.max() >= 2 ** 31):
             raise ValueError("only ints in [0, 2**31) are encoded here")
-        self.counts, self.items = counts, items
+        self.counts, self.low = counts, items.astype(np.uint8)
         self.count_bytes = [((counts >> (8 * (3 - k))) & 255).astype(np.uint8) for k in range(4)]  # big-endian
-        self.item_bytes = [((items >> (8 * k)) & 255).astype(np.uint8) for k in range(4)]  # K/M/J: little-endian
-        self.width = 1 + (items >= 256) + 2 * (items >= 65536)
-        item_sizes = 1 + _utf8_sizes(self.item_bytes[0])
-        for k in (1, 2, 3):
-            item_sizes += np.where(self.width > k, _utf8_sizes(self.item_bytes[k]), 0)
+        self.wide = np.flatnonzero(items >= 256)  # few: the M and J items, with more bytes than the low one
+        wide_items = items[self.wide]
+        self.wide_bytes = [((wide_items >> (8 * k)) & 255).astype(np.uint8) for k in (1, 2, 3)]  # little-endian
+        self.wide_width = 2 + 2 * (wide_items >= 65536)
+        item_sizes = 1 + _utf8_sizes(self.low)
+        for k, byte in enumerate(self.wide_bytes, start=1):
+            item_sizes[self.wide] += np.where(self.wide_width > k, _utf8_sizes(byte), 0)
         item_ptr = exclusive_cumsum(item_sizes)
-        index = np.arange(len(items)) - np.repeat(ptr[:-1], counts)  # each item's place in its list
         self.head = sum(_utf8_sizes(b) for b in self.count_bytes) + len(LIST_HEAD) + 1 + (counts > 1)  # \x80: 2
         self.sizes = self.head + np.diff(item_ptr[ptr]) + 2 * (-(-counts // BATCH) - 1) + 2  # "e(", "e."/"a."
-        self.item_offsets = np.repeat(self.head - item_ptr[ptr[:-1]], counts) + item_ptr[:-1] + 2 * (index // BATCH)
-        self.split = (index > 0) & (index % BATCH == 0)  # a batch of 1000 closes and the next opens
+        self.item_offsets = np.repeat(self.head - item_ptr[ptr[:-1]], counts) + item_ptr[:-1]
+        self.split = np.zeros(0, np.int64)
+        if len(counts) and counts.max() > BATCH:  # "e(" closes a batch of 1000 items and opens the next
+            index = np.arange(len(items)) - np.repeat(ptr[:-1], counts)  # each item's place in its list
+            self.item_offsets += 2 * (index // BATCH)
+            self.split = np.flatnonzero((index > 0) & (index % BATCH == 0))
 
     def put(self, out: np.ndarray, at: np.ndarray) -> None:
         """Write list ``i`` at ``out[at[i]:at[i] + sizes[i]]``."""
@@ -139,17 +144,16 @@ class Utf8IntLists:
         put_const(out, where, LIST_HEAD.replace(b"\x80", b"\xc2\x80"))
         out[where[self.counts > 1] + len(LIST_HEAD) + 1] = MARK[0]
         item_at = np.repeat(at, self.counts) + self.item_offsets
-        out[item_at] = np.array([0, ord("K"), ord("M"), 0, ord("J")], np.uint8)[self.width]
-        item_at += 1
-        _put_utf8(out, item_at, self.item_bytes[0])
-        wide = np.flatnonzero(self.width > 1)  # few: M and J items
-        item_at = item_at[wide] + _utf8_sizes(self.item_bytes[0][wide])
-        for k in (1, 2, 3):
-            wide_k = self.width[wide] > k
-            byte = self.item_bytes[k][wide][wide_k]
-            _put_utf8(out, item_at[wide_k], byte)
-            item_at[wide_k] += _utf8_sizes(byte)
-        split = np.repeat(at, self.counts)[self.split] + self.item_offsets[self.split]
+        out[item_at] = ord("K")
+        _put_utf8(out, item_at + 1, self.low)
+        wide_at = item_at[self.wide]
+        out[wide_at] = np.where(self.wide_width > 2, ord("J"), ord("M"))
+        wide_at += 1 + _utf8_sizes(self.low[self.wide])
+        for k, byte in enumerate(self.wide_bytes, start=1):
+            has = np.flatnonzero(self.wide_width > k)
+            _put_utf8(out, wide_at[has], byte[has])
+            wide_at[has] += _utf8_sizes(byte[has])
+        split = item_at[self.split]
         out[split - 2], out[split - 1] = APPENDS[0], MARK[0]
         end = at + self.sizes
         out[end - 2] = np.where(self.counts > 1, APPENDS[0], APPEND[0])
