@@ -10,7 +10,6 @@ snippet highlighter calls a word, so what is marked is what was indexed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from whoosh import fields
 from whoosh.analysis import STOP_WORDS, Token, Tokenizer
@@ -107,13 +106,6 @@ class NewsTokenizer(Tokenizer):
         return out
 
 
-# Listeners of the {term: positions} each format instance indexes, by id(format): the postings sidecar
-# (index/postings_sidecar.py) is built from what the writer already analysed. Kept out of the format
-# object itself, which Whoosh pickles into every table of contents. A listener returns False when the
-# encoded values are not needed (index/fast_postings.py writes those postings itself, from the record).
-POSITION_LISTENERS: dict[int, Callable[[dict[str, list[int]]], bool]] = {}
-
-
 class FastPositions(Positions):
     """Whoosh's Positions format, fed straight from ``NewsTokenizer.term_positions``."""
 
@@ -123,13 +115,7 @@ class FastPositions(Positions):
             yield from super().word_values(value, analyzer, **kwargs)
             return
         boost, encode = self.field_boost, self.encode
-        found = term_positions(value)
-        listener = POSITION_LISTENERS.get(id(self))
-        if listener is not None and not listener(found):
-            for term, positions in found.items():  # lengths and weights still count; the values go unused
-                yield term, len(positions), len(positions) * boost, b""
-            return
-        for term, positions in found.items():
+        for term, positions in term_positions(value).items():
             yield term, len(positions), len(positions) * boost, encode(positions)
 
 

@@ -70,11 +70,9 @@ def write_all(directory: Path, articles: Sequence[Article], procs: int | None = 
     whoosh_internals.commit_segments(ix, segments, codec=codec())
 
 
-def _add_all(writer, articles: Iterable[Article], sidecar: postings_sidecar.Collector | None = None) -> None:
+def _add_all(writer, articles: Iterable[Article]) -> None:
     for article in articles:
         writer.add_document(**to_document(article))
-        if sidecar is not None:
-            sidecar.docnum += 1
 
 
 _SHARED: dict = {}  # what forked workers inherit: (directory, articles)
