@@ -12,7 +12,15 @@ from whoosh import query
 from whoosh.qparser import QueryParser
 from whoosh.searching import Searcher
 
-from search.index import doc_writer, postings_sidecar, segment_columns, whoosh_internals, whoosh_perdoc, writer
+from search.index import (
+    doc_writer,
+    postings_sidecar,
+    segment_columns,
+    token_log,
+    whoosh_internals,
+    whoosh_perdoc,
+    writer,
+)
 from search.index.schema import WORD_RE, build_schema, words
 from search.model import Article
 
@@ -167,3 +175,10 @@ def test_ascii_text_splits_into_the_same_words():
     every = "".join(map(chr, range(128)))
     for text in (every, every[::-1], every[::3] + every[1::3] + every[2::3], "U.S. 3.5 pct, a_b c..d .e f. Zürich"):
         assert words(text) == WORD_RE.findall(text.lower())
+
+
+def test_stable_order_is_numpys_stable_argsort():
+    rng = np.random.default_rng(15)
+    for high in (300, 70_000, 2**31 - 1):  # one pass, two passes, the widest term id
+        keys = rng.integers(0, high, 50_000).astype(np.int32)
+        np.testing.assert_array_equal(token_log.stable_order(keys), np.argsort(keys, kind="stable"))

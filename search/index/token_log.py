@@ -69,7 +69,7 @@ class TextLog:
         pos = (kept - np.repeat(np.cumsum(counts, dtype=np.int64) - counts, counts)[kept]).astype(np.int32)
         del kept
         lengths = np.bincount(doc, minlength=size)
-        order = np.argsort(term, kind="stable")  # documents, then positions, stay in order within a term
+        order = stable_order(term)  # documents, then positions, stay in order within a term
         term, doc, pos = term[order], doc[order], pos[order]
         del order
         starts = np.flatnonzero(np.r_[True, (term[1:] != term[:-1]) | (doc[1:] != doc[:-1])]) if len(term) else \
@@ -114,7 +114,7 @@ class TermLog:
         gather = np.repeat(firsts[value_ids] - (np.cumsum(each) - each), each) + np.arange(int(each.sum()))
         term = ranks[gather]
         docs = np.repeat(np.frombuffer(self.docs, np.int32), each)
-        order = np.argsort(term, kind="stable")  # documents were added in order
+        order = stable_order(term)  # documents were added in order
         out_terms = np.empty(len(vocab), dtype=object)
         out_terms[:] = vocab
         return {
@@ -125,6 +125,17 @@ class TermLog:
             "pos_ptr": np.zeros(len(order) + 1, np.int64),
             "positions": np.zeros(0, np.int32),
         }
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for keys in [0, 2**32), as two passes on 16-bit halves: numpy
+    radix-sorts 16-bit keys, ~3x faster than its stable sort of wider ones (measured: 0.08 → 0.02 s for
+    a worker's Reuters body postings); the high pass is skipped when every key fits in 16 bits."""
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    high = keys >> 16
+    if high.any():
+        order = order[np.argsort(high[order].astype(np.uint16), kind="stable")]
+    return order
 
 
 def offsets(counts) -> np.ndarray:
