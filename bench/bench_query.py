@@ -15,14 +15,18 @@ runs ``--warm-runs`` times. Cold: a freshly opened engine per query (opening
 is not timed, the first query pays for empty caches). The machine is shared
 and noisy, so compare the engines' ratios within one run.
 
-One run on the 2-core dev machine, ×10 (215,780 articles), 24 queries, ms:
+Issue 15's query work, ×1 and ×10 (215,780 articles), CPU ms (``--clock cpu``), each line pair from one
+run (``--skip whoosh fts5 research``) on the shared 2-core machine at load average 9-11; "before" is the
+code before that work, against the same index and the same tantivy index:
 
-    | engine                    | warm p50 | warm p95 | cold p50 | cold p95 | warm p95 / newsearch |
-    | newsearch (numpy columns) |      4.3 |     11.8 |     23.8 |    129.8 |    1.0× |
-    | Whoosh groupedby          |   9083.0 |  22598.1 |   7910.0 |  20634.3 | 1907.9× |
-    | SQLite FTS5               |    161.2 |   2008.0 |    229.5 |   2290.6 |  169.5× |
+    | run            | newsearch warm p50 | warm p95 | tantivy warm p50 | warm p95 | cold p95 newsearch / tantivy |
+    | ×1 before      |                1.8 |      2.8 |              1.3 |      2.2 |                   8.6 / 3.5  |
+    | ×1 after       |                1.1 |      1.3 |              1.4 |      2.2 |                   7.2 / 3.3  |
+    | ×10 before     |                4.1 |      8.1 |              2.6 |      4.8 |                  23.1 / 15.8 |
+    | ×10 after      |                2.6 |      4.0 |              2.6 |      5.3 |                  12.6 / 5.9  |
 
-Hit counts agree across the engines for every query (Whoosh's own parser
+Plain Whoosh groupedby and SQLite FTS5 are 2-3 orders of magnitude behind (an earlier ×10 run: warm
+p95 22.6 s and 2.0 s). Hit counts agree across the engines for every query (Whoosh's own parser
 reads ``opec -saudi`` differently).
 
 Research views (``--skip whoosh fts5``; six entity pages, two 6-series timelines, 5 warm runs

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.query.collapse import collapsed_order, first_of_each, groups, members_in
+from search.index.clusters import Column
+from search.query.collapse import collapsed_order, first_of_each, members_in
 
 # docs 0..9; clusters: {0,3,4}, {1,7}, and the rest alone
 CLUSTER = np.array([0, 1, 2, 0, 0, 5, 6, 1, 8, 9], dtype=np.int32)
@@ -29,6 +30,6 @@ def test_collapsed_order_grows_its_prefix_until_k_clusters():
 
 def test_members_and_groups_count_hits_per_cluster():
     hits = np.array([0, 1, 3, 5, 7])
-    counts = members_in(hits, CLUSTER)
+    counts = members_in(hits, Column(CLUSTER, np.array([f"c{i}" for i in range(10)])))
     assert counts[0] == 2 and counts[1] == 2 and counts[5] == 1
-    assert groups(hits, CLUSTER) == 3
+    assert np.count_nonzero(counts) == 3  # the collapsed results

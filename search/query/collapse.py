@@ -41,23 +41,18 @@ def collapsed_order(order: Callable[[int], np.ndarray], hits: int, cluster: np.n
         want *= GROW
 
 
-def members_in(hits: np.ndarray, cluster: np.ndarray) -> np.ndarray:
-    """Hits per cluster number (index: cluster number)."""
-    labels = cluster[hits]
-    return np.bincount(labels[labels >= 0], minlength=int(cluster.max()) + 1 if len(cluster) else 0)
-
-
-def groups(hits: np.ndarray, cluster: np.ndarray) -> int:
-    """How many clusters the hits fall into (the number of collapsed results)."""
-    return int(np.count_nonzero(members_in(hits, cluster)))
+def members_in(hits: np.ndarray, clusters: Column) -> np.ndarray:
+    """Hits per cluster number (index: cluster number); ``np.count_nonzero`` of it: the collapsed results."""
+    labels = clusters.cluster[hits]
+    return np.bincount(labels[labels >= 0], minlength=len(clusters.keys))
 
 
 def page(hit_set: HitSet, clusters: Column, params: SearchParams) -> tuple[np.ndarray, np.ndarray, int]:
     """The docs of the requested page, the hits per cluster, and how many results the whole list holds."""
     hits, k = hit_set.hits, params.page * params.per_page
-    similar = members_in(hits, clusters.cluster)
+    similar = members_in(hits, clusters)
     if params.collapse and not params.cluster:
-        docs, shown = collapsed_order(hit_set.order, len(hits), clusters.cluster, k), groups(hits, clusters.cluster)
+        docs, shown = collapsed_order(hit_set.order, len(hits), clusters.cluster, k), np.count_nonzero(similar)
     else:
         docs, shown = hit_set.order(k), len(hits)
     return docs[(params.page - 1) * params.per_page:], similar, int(shown)

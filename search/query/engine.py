@@ -35,7 +35,8 @@ from search.query import collapse
 from search.query import parse as qparse
 from search.query.answer import ArticlePage, FacetCount, Health, Result, SearchAnswer, describe, filters_echo
 from search.query.errors import QueryError
-from search.query.evaluate import Deadline
+from search.query.evaluate import DateOrder, Deadline
+from search.query.facetcount import FacetCodes
 from search.query.facetvalues import FacetValuesPage, values_page
 from search.query.histogram import histogram
 from search.query.hits import HitSet
@@ -43,7 +44,7 @@ from search.query.params import SearchParams
 from search.query.postings import Postings
 from search.query.related import more_like_this
 from search.query.segcache import SegmentCache
-from search.query.snippets import Highlighter
+from search.query.snippets import Highlighter, SnippetText
 from search.query.spelling import Speller
 from search.query.stored import StoredDocs
 from search.query.tree import Nothing, positive_terms
@@ -73,6 +74,8 @@ class Generation:
         self.postings = Postings(self.reader, self.columns, self.lock, segments, path)
         self.documents_store = StoredDocs(self.reader, segments)
         self.year = _years(self.columns.local)
+        self.date_order = DateOrder(self.columns.local)
+        self.facet_codes = FacetCodes.build(self.columns.facets, self.year)
         self.documents = int(self.columns.live.sum())
         self._speller: Speller | None = None
 
@@ -87,6 +90,16 @@ class Generation:
         with self.lock:
             stored = self.documents_store.get(docnum)  # cached: shared, never modified (apply_stored copies)
         return entity_merge.apply_stored(self.aliases, stored)
+
+    def snippet_text(self, docnum: int) -> SnippetText:
+        """The text a result's snippet is cut from (body, else title), tokenised once per document."""
+
+        def make() -> SnippetText:
+            with self.lock:
+                stored = self.documents_store.get(docnum)
+            return SnippetText.of(stored.get("body") or stored.get("title") or "")
+
+        return self.documents_store.derived(docnum, "snippet-text", make, SnippetText.nbytes)
 
     def docnum(self, article_id: str) -> int | None:
         with self.lock:

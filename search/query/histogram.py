@@ -34,6 +34,18 @@ def bucket_units(dates: np.ndarray, interval: Interval):
     if interval == "week":  # weeks start on Monday; 1970-01-01 was a Thursday
         return (days + 3) // 7, lambda u: (u * 7 - 3).astype("datetime64[D]")
     unit = "M" if interval == "month" else "Y"
-    units = days.astype("datetime64[D]").astype(f"datetime64[{unit}]").astype(np.int64)
-    return units, lambda u: u.astype(f"datetime64[{unit}]").astype("datetime64[D]")
+    return _calendar_units(days, unit), lambda u: u.astype(f"datetime64[{unit}]").astype("datetime64[D]")
+
+
+def _calendar_units(days: np.ndarray, unit: str) -> np.ndarray:
+    """Months or years since 1970 of day numbers. numpy's calendar conversion costs ~8 ns per value (×10
+    "shares", 41k hits: 320 µs); when the hits outnumber the days they span, each day of the span is
+    converted once and the hits look theirs up."""
+    if not len(days):
+        return days.astype(np.int64)
+    low, high = int(days.min()), int(days.max())
+    if high - low + 1 >= len(days):
+        return days.astype("datetime64[D]").astype(f"datetime64[{unit}]").astype(np.int64)
+    span = np.arange(low, high + 1).astype("datetime64[D]").astype(f"datetime64[{unit}]").astype(np.int64)
+    return span[days - low]
 

@@ -12,7 +12,7 @@ from search.index.columns import NO_DATE
 from search.index.schema import TEXT_FIELDS, news_analyzer
 from search.query import tree as qtree
 from search.query.answer import FacetCount, Result, describe
-from search.query.evaluate import Deadline, Evaluator, date_mask
+from search.query.evaluate import Deadline, Evaluator
 from search.query.params import SearchParams
 from search.query.snippets import Highlighter
 from search.query.spelling import suggest
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from search.query.engine import Generation
 
 FACET_LIMIT = 20  # values listed per facet in an answer
+ORDER_PREFIX = 256  # hits put in order at least: a collapsed page asks for growing prefixes (10, 40, 160 at ×10)
 _NO_IDS = np.zeros(0, np.int64)  # no selection: skips building the facet's case-folded lookup (1.7 ms cold)
 
 
@@ -45,11 +46,12 @@ class HitSet:
         self.hits = np.flatnonzero(self.mask)
         self._highlighter: Highlighter | None = None
         self.distinct: dict[str, int] = {}  # facet → how many values it has over the hit set (``facets()``)
+        self._counts: dict[str, np.ndarray] | None = None  # facets without a selection, counted over ``hits``
 
     def _date_mask(self, start: int | None, end: int | None) -> np.ndarray | None:
         if start is None and end is None:
             return None
-        return date_mask(self.cols.local, start, end)  # the publisher's day decides
+        return self.gen.date_order.mask(start, end)  # the publisher's day decides
 
     def _facet_masks(self, selected: dict[str, list[str]]) -> dict[str, np.ndarray]:
         masks = {}
@@ -72,16 +74,24 @@ class HitSet:
     def value_counts(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(values, their counts, selected value ids) of one facet over the entire hit set; a facet with a
         selection is counted without its own filter, so its other values stay visible."""
+        if self._own_filter(name) is None:
+            if self._counts is None:  # every facet without a selection, in one pass
+                self._counts = self.gen.facet_codes.count(self.hits, self.mask)
+            counts = self._counts[name]
+        else:
+            mask, hits = self._without("date" if name == "year" else name)
+            counts = self.gen.facet_codes.count_one(name, hits, mask)
         if name == "year":
-            return self._year_counts()
-        mask, hits = self._without(name)
+            return self._years(counts)
         facet = self.cols.facets[name]
         selected = getattr(self.params, name)
-        return facet.vocab, facet.count(hits, mask), facet.ids_for(selected) if selected else _NO_IDS
+        return facet.vocab, counts, facet.ids_for(selected) if selected else _NO_IDS
+
+    def _own_filter(self, name: str) -> np.ndarray | None:
+        return self.date_mask if name in ("date", "year") else self.facet_masks.get(name)
 
     def _without(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        own = self.date_mask if name == "date" else self.facet_masks.get(name)
-        if own is None:
+        if self._own_filter(name) is None:
             return self.mask, self.hits
         others: list[np.ndarray | None] = [m for key, m in self.facet_masks.items() if key != name]
         if name != "date":
@@ -89,15 +99,14 @@ class HitSet:
         mask = _all_of([self.text_mask, *others])
         return mask, np.flatnonzero(mask)
 
-    def _year_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        _, hits = self._without("date")
-        years = self.gen.year[hits]
-        years = years[years >= 0]
-        if not len(years):
+    def _years(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The year counts from the first to the last year with a hit (values: the years as text)."""
+        present = np.flatnonzero(counts)
+        if not len(present):
             return np.array([], dtype=str), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        low = int(years.min())
-        counts = np.bincount(years - low)
-        return np.array([str(low + i) for i in range(len(counts))]), counts, np.zeros(0, np.int64)
+        low, high = int(present[0]), int(present[-1])
+        first = self.gen.facet_codes.first_year
+        return np.array([str(first + i) for i in range(low, high + 1)]), counts[low:high + 1], np.zeros(0, np.int64)
 
     # -- ordering ------------------------------------------------------------------------------
     def order(self, k: int) -> np.ndarray:
@@ -105,30 +114,57 @@ class HitSet:
         hits = self.hits
         if not len(hits) or k <= 0:
             return hits[:0]
-        dates = self.cols.date[hits]
-        scores = -self.score[hits].astype(np.float64)
-        dated = dates != NO_DATE
-        recency = np.where(dated, -dates.astype(np.float64), np.inf)  # newer first, undated last
+        primary, second = self._order_keys()
+        if self._prefix is None or len(self._prefix) < min(k, len(hits)):
+            want = max(k, ORDER_PREFIX)
+            keep = _top_k(primary, want)
+            docs = hits[keep]
+            order = np.lexsort((docs, self._key(second, docs), primary[keep]))
+            self._prefix = docs[order][:want]
+        return self._prefix[:k]
+
+    def _order_keys(self) -> tuple[np.ndarray, str]:
+        """The hits' primary sort key and the kind of the secondary one (computed for the top hits only),
+        kept with the sorted prefix while the sort and the scores stay: a collapsed page asks ``order`` for
+        a growing prefix (×10 Reuters: three times per query)."""
+        if self._keys is not None and self._keys[0] == self.params.sort:
+            return self._keys[1], self._keys[2]
+        self._prefix = None
         sort = self.params.sort
-        if sort == "relevance" and not scores.any():
-            sort = "newest"  # browsing (empty query): newest first
         if sort == "relevance":
-            primary, secondary = scores, recency
-        elif sort == "newest":
-            primary, secondary = recency, scores
+            primary, second = self._key("score", self.hits), "newest"
+            if not primary.any():  # browsing (empty query): newest first
+                primary, second = self._key("newest", self.hits), "score"
         else:
-            primary, secondary = np.where(dated, dates.astype(np.float64), np.inf), scores
-        keep = _top_k(primary, k)
-        order = np.lexsort((hits[keep], secondary[keep], primary[keep]))
-        return hits[keep][order][:k]
+            primary, second = self._key(sort, self.hits), "score"
+        self._keys = (sort, primary, second)
+        return primary, second
+
+    def _key(self, kind: str, docs: np.ndarray) -> np.ndarray:
+        """Ascending sort key of ``docs``: "score" (higher first), "newest", "oldest" (undated last)."""
+        if kind == "score":
+            return -self.score[docs].astype(np.float64)
+        dates = self.cols.date[docs]
+        values = dates.astype(np.float64)
+        return np.where(dates != NO_DATE, -values if kind == "newest" else values, np.inf)
+
+    @property
+    def score(self) -> np.ndarray:
+        """Every doc's score (float32 [N]); setting it (research's boost) resets the order keys."""
+        return self._score
+
+    @score.setter
+    def score(self, value: np.ndarray) -> None:
+        self._score = value
+        self._keys: tuple[str, np.ndarray, str] | None = None
+        self._prefix: np.ndarray | None = None  # the first hits in order, as far as ``order`` has sorted them
 
     # -- results -------------------------------------------------------------------------------
     def result(self, docnum: int, snippet: bool) -> Result:
         stored = self.gen.stored(docnum)
         out: Result = {**describe(stored), "score": round(float(self.score[docnum]), 3)}
         if snippet:
-            text = stored.get("body") or stored.get("title") or ""
-            out["snippet"] = self.highlighter().snippet(text, mark=not self.deadline.expired())
+            out["snippet"] = self.highlighter().snippet(self.gen.snippet_text(docnum), mark=not self.deadline.expired())
         return out
 
     def highlighter(self) -> Highlighter:

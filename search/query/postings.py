@@ -36,6 +36,8 @@ EXPAND_LIMIT = 64  # terms a prefix/wildcard may expand to (the most frequent ar
 EXPAND_SCAN = 5000  # lexicon entries a prefix/wildcard may look at
 CACHE_BYTES = 128 * 1024 * 1024  # per generation; the raw postings behind it are in the engine's SegmentCache
 EXPAND_CHECK = 256  # terms matched between two looks at the deadline
+PHRASE_SHIFT = 1 << 20  # added to positions in phrase keys: a word's offset in a phrase never makes one negative
+EXPANSIONS_KEPT = 4096  # prefix/wildcard expansions remembered per generation (each at most EXPAND_LIMIT terms)
 _NO_DOCS = np.zeros(0, np.int32)
 
 class Postings:
@@ -59,6 +61,9 @@ class Postings:
         self._cache: OrderedDict = OrderedDict()
         self._cache_bytes = 0
         self._surface: np.ndarray | None = None
+        # (field, literal, pattern) -> its expansion: the lexicon of a generation never changes, and walking
+        # Whoosh's term index was most of a warm "econom*" at ×1 (~3,500 small file reads per 10 queries)
+        self._expansions: OrderedDict[tuple[str, str, str | None], tuple[str, ...]] = OrderedDict()
 
     # -- raw postings ---------------------------------------------------------------------
     def scored(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +80,8 @@ class Postings:
             return value
 
     def positions(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(doc numbers, offsets [len+1], flat positions) of one term, for phrase checks; cached."""
+        """(doc numbers, offsets [len+1], flat positions) of one term; cached. Phrases read ``position_keys``;
+        this plain form is what tests check them against."""
         key = ("\0pos", fieldname, text)
         with self.lock:
             hit = self._cache.get(key)
@@ -86,11 +92,20 @@ class Postings:
             self._remember(key, value)
             return value
 
-    def positions_in(self, fieldname: str, text: str, candidates: np.ndarray):
-        """``positions`` limited to the postings of ``candidates`` (sorted, unique doc numbers)."""
-        docs, ptr, flat = self.positions(fieldname, text)
-        picks = np.flatnonzero(np.isin(docs, candidates, assume_unique=True))
-        return _select_postings(docs, ptr, flat, picks)
+    def position_keys(self, fieldname: str, text: str) -> np.ndarray:
+        """Sorted int64 keys ``doc << 32 | position + 2**20`` of every occurrence of a term (live docs), for
+        phrase checks (``evaluate``: a phrase is the intersection of its words' keys shifted by their offsets,
+        ``2**20`` keeps them positive); cached."""
+        key = ("\0keys", fieldname, text)
+        with self.lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit[0]
+            docs, ptr, flat = self._read_positions(fieldname, text)
+            keys = (np.repeat(docs.astype(np.int64), np.diff(ptr)) << 32) + (flat.astype(np.int64) + PHRASE_SHIFT)
+            self._remember(key, (keys,))
+            return keys
 
     def _read_positions(self, fieldname: str, text: str):
         doc_parts, ptr_parts, flat_parts, base = [], [np.zeros(1, np.int64)], [], 0
@@ -179,6 +194,12 @@ class Postings:
         (``st?rms`` finds "storms" → "storm"). Matching is linear (``wildcard.Glob``); ``deadline``
         (an ``evaluate.Deadline``) is asked every ``EXPAND_CHECK`` terms, so expansion stays in the budget.
         """
+        key = (fieldname, literal, pattern)
+        with self.lock:
+            known = self._expansions.get(key) if not _late(deadline, 0) else None  # out of time: as uncached
+            if known is not None:
+                self._expansions.move_to_end(key)
+                return list(known)
         glob = Glob(pattern) if pattern else None
         candidates = set()
         with self.lock:
@@ -197,7 +218,13 @@ class Postings:
             found = [(self.reader.doc_frequency(fieldname, t), t) for t in candidates]
         found = [item for item in found if item[0]]
         found.sort(key=lambda item: (-item[0], item[1]))
-        return [term for _, term in found[:EXPAND_LIMIT]]
+        terms = [term for _, term in found[:EXPAND_LIMIT]]
+        if deadline is None or not deadline.expired():  # a cut-short expansion is not the lexicon's answer
+            with self.lock:
+                self._expansions[key] = tuple(terms)
+                while len(self._expansions) > EXPANSIONS_KEPT:
+                    self._expansions.popitem(last=False)
+        return terms
 
     def _surface_words(self, literal: str) -> list[str]:
         if self._surface is None:

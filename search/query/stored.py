@@ -13,9 +13,13 @@ results of a busy query are fetched again and again.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
+from typing import TypeVar
 
 from search.index import whoosh_internals as wi
 from search.query.segcache import SegmentCache
+
+T = TypeVar("T")
 
 
 class _Leaf:
@@ -40,6 +44,11 @@ class StoredDocs:
         leaf = self.leaves[bisect_right(self.bases, docnum) - 1]
         local = docnum - leaf.base
         return self.cache.get((leaf.segid, "doc", local), lambda: self._decode(leaf, local), size=_doc_bytes)
+
+    def derived(self, docnum: int, kind: str, make: Callable[[], T], size: Callable[[T], int]) -> T:
+        """Something computed from one stored document (``make()``), cached with it by segment and ``kind``."""
+        leaf = self.leaves[bisect_right(self.bases, docnum) - 1]
+        return self.cache.get((leaf.segid, kind, docnum - leaf.base), make, size=size)
 
     def _decode(self, leaf: _Leaf, local: int) -> dict:
         offsets, lengths = self.cache.get(
