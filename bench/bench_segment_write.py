@@ -1,6 +1,6 @@
 """One build worker's segment on Reuters-21578: CPU per stage, lean writer vs Whoosh's add_document.
 
-    python bench/bench_segment_write.py [--rounds 2] [--workers 2] [--baseline DIR]
+    python bench/bench_segment_write.py [--rounds 2] [--workers 2]
 
 Each variant writes the segment of worker 0 of ``--workers`` (the articles a rebuild gives it) in
 a fresh forked process, one after the other in the same run:
@@ -10,9 +10,8 @@ a fresh forked process, one after the other in the same run:
 - ``lean (doc_writer)``: ``writer._write_segment``, the rebuild's path.
 
 Stages: ``documents`` (adding every article), ``postings`` (flushing the segment), ``columns``
-(the segment's columns part), ``sidecar``. With ``--baseline DIR`` (a checkout of an older commit,
-e.g. ``git archive <commit> | tar -x -C DIR``), the table also shows the full rebuild with given
-entities (bench/bench_index.py's variant) for that tree and this one, in the same run.
+(the segment's columns part), ``sidecar``. The whole rebuild before/after, by phase:
+``python bench/bench_index.py --only given --phases --tree before=DIR``.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +26,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("documents", "postings", "columns", "sidecar")
-REBUILD = "newsearch rebuild (given entities)"
 
 
 def cpu() -> float:
@@ -99,21 +96,10 @@ def lean_variant(articles, workers: int) -> dict:
     return split
 
 
-def rebuild_cpu(tree: Path) -> float:
-    """CPU-s of bench_index.py's rebuild variant run from ``tree`` (its own code and bench script)."""
-    with tempfile.TemporaryDirectory(prefix="bench-seg-rebuild-") as work:
-        command = [sys.executable, str(tree / "bench" / "bench_index.py"), "--variant", REBUILD,
-                   "--workdir", work, "--seed-dir", work]
-        out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tree,
-                             env={**os.environ, "PYTHONPATH": str(tree)})
-    return json.loads(out.stdout.strip().splitlines()[-1])["cpu_s"]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--baseline", type=Path, help="an older checkout to compare the full rebuild with")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
     import bench_index
@@ -124,11 +110,6 @@ def main() -> None:
     for _ in range(args.rounds):
         rows.setdefault("whoosh add_document", []).append(run_in_child(whoosh_variant, articles, args.workers))
         rows.setdefault("lean (doc_writer)", []).append(run_in_child(lean_variant, articles, args.workers))
-    rebuilds = {}
-    if args.baseline:
-        for _ in range(args.rounds):
-            for name, tree in (("baseline", args.baseline.resolve()), ("this tree", ROOT)):
-                rebuilds[name] = min(rebuilds.get(name, float("inf")), rebuild_cpu(tree))
     docs = len(articles[0::args.workers])
     print(f"one worker's segment: {docs} of {len(articles)} Reuters articles, best of {args.rounds} round(s), CPU-s")
     print("| variant | " + " | ".join(STAGES) + " | total | documents µs/article |")
@@ -140,11 +121,8 @@ def main() -> None:
     ref, lean = best["whoosh add_document"], best["lean (doc_writer)"]
     print(f"\ndocuments stage: {ref['documents'] / lean['documents']:.1f}x less CPU; documents + columns: "
           f"{(ref['documents'] + ref['columns']) / (lean['documents'] + lean['columns']):.1f}x")
-    if rebuilds:
-        print(f"\nfull rebuild, given entities ({REBUILD!r}): baseline {rebuilds['baseline']:.1f} CPU-s, "
-              f"this tree {rebuilds['this tree']:.1f} CPU-s ({rebuilds['baseline'] / rebuilds['this tree']:.2f}x)")
     print(f"\ncommand: python bench/bench_segment_write.py --rounds {args.rounds} --workers {args.workers}"
-          + (f" --baseline {args.baseline}" if args.baseline else "") + f"   ({time.perf_counter() - started:.0f} s)")
+          f"   ({time.perf_counter() - started:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -19,16 +19,17 @@ permutation counts; without it, the shipped settings only. ``--seeds N`` average
 hash seeds 1..N: precision moves by ±0.03 from seed to seed (a single wrong edge can join two
 big stories), so compare hash schemes or settings by the mean, not by one seed.
 
-Part of one ``--grid`` run (3,644 docs: 1,468 stories, 2,176 copies; 64 permutations):
+Part of one ``--grid --seeds 3`` run (3,644 docs: 1,468 stories, 2,176 copies; 64 permutations;
+precision as mean (min-max) over the seeds):
 
-    | shingle | threshold | figures | precision | recall | exact | light | heavy | retitled |
-    | 2       | 0.3       | 0.0     | 0.764     | 0.929  | 1.00  | 0.99  | 0.82  | 0.97     |
-    | 2       | 0.3       | 0.5     | 0.924     | 0.824  | 1.00  | 0.95  | 0.59  | 0.92     |
-    | 2       | 0.4       | 0.0     | 0.905     | 0.797  | 1.00  | 0.97  | 0.50  | 0.92     |
-    | 2       | 0.4       | 0.5     | 0.975     | 0.736  | 1.00  | 0.93  | 0.38  | 0.88     |  <- shipped
-    | 2       | 0.5       | 0.5     | 0.984     | 0.686  | 1.00  | 0.92  | 0.27  | 0.85     |
-    | 3       | 0.4       | 0.5     | 0.980     | 0.678  | 1.00  | 0.93  | 0.24  | 0.85     |
-    | 4       | 0.3       | 0.0     | 0.938     | 0.835  | 1.00  | 0.98  | 0.57  | 0.95     |
+    | shingle | threshold | figures | precision           | recall | exact | light | heavy | retitled |
+    | 2       | 0.3       | 0.0     | 0.747 (0.737-0.764) | 0.922  | 1.00  | 1.00  | 0.79  | 0.98     |
+    | 2       | 0.3       | 0.5     | 0.908 (0.886-0.920) | 0.821  | 1.00  | 0.95  | 0.57  | 0.93     |
+    | 2       | 0.4       | 0.0     | 0.911 (0.885-0.926) | 0.799  | 1.00  | 0.98  | 0.50  | 0.91     |
+    | 2       | 0.4       | 0.5     | 0.962 (0.948-0.969) | 0.737  | 1.00  | 0.93  | 0.39  | 0.88     |  <- shipped
+    | 2       | 0.5       | 0.5     | 0.981 (0.976-0.987) | 0.690  | 1.00  | 0.92  | 0.27  | 0.86     |
+    | 3       | 0.4       | 0.5     | 0.983 (0.980-0.987) | 0.686  | 1.00  | 0.92  | 0.27  | 0.85     |
+    | 4       | 0.3       | 0.0     | 0.941 (0.929-0.959) | 0.825  | 1.00  | 0.99  | 0.54  | 0.96     |
 
 128 permutations moved precision/recall by about ±0.01 at twice the signature size.
 """

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from search.index import clusters
+from search.index import clusters, lsh
 
 WORDS = [f"w{i}" for i in range(3000)]
 
@@ -111,15 +111,15 @@ def test_missing_column_means_every_doc_alone(tmp_path):
 
 def test_bucket_pairs_are_every_pair_of_a_small_bucket_and_a_chain_through_a_big_one():
     rng = np.random.default_rng(4)
-    sizes = [1, 2, 3, 5, clusters.SMALL_BUCKET, clusters.SMALL_BUCKET + 1, 70, 2, 1]
+    sizes = [1, 2, 3, 5, lsh.SMALL_BUCKET, lsh.SMALL_BUCKET + 1, 70, 2, 1]
     keys = np.repeat(rng.permutation(len(sizes)).astype(np.uint64) * np.uint64(2**40), sizes)
     members = rng.permutation(len(keys)).astype(np.int64) * 3
     shuffle = rng.permutation(len(keys))
-    found = clusters._pairs_in_buckets(keys[shuffle], members[shuffle])
+    found = lsh._pairs_in_buckets(keys[shuffle], members[shuffle])
     expected, lo = set(), 0
     for size in sizes:  # stable sort keeps the shuffled order inside a bucket: the chain follows it
         group = [int(m) for m in members[shuffle][np.sort(np.flatnonzero(keys[shuffle] == keys[lo]))]]
-        links = zip(group[:-1], group[1:], strict=True) if size > clusters.SMALL_BUCKET else \
+        links = zip(group[:-1], group[1:], strict=True) if size > lsh.SMALL_BUCKET else \
             ((a, b) for n, a in enumerate(group) for b in group[n + 1:])
         expected |= set(links)
         lo += size
@@ -131,9 +131,33 @@ def test_bands_are_the_ones_datasketch_chooses():
     for num_perm in (16, 32, 64, 128):
         for threshold in np.round(np.arange(0.05, 0.96, 0.05), 2).tolist():
             try:
-                lsh = datasketch.MinHashLSH(threshold=threshold, num_perm=num_perm)
+                chosen = datasketch.MinHashLSH(threshold=threshold, num_perm=num_perm)
             except ValueError:  # fewer than 2 bands: refused by both
                 with pytest.raises(ValueError):
-                    clusters._bands(threshold, num_perm)
+                    lsh.bands(threshold, num_perm)
                 continue
-            assert clusters._bands(threshold, num_perm) == (lsh.b, lsh.r), (threshold, num_perm)
+            assert lsh.bands(threshold, num_perm) == (chosen.b, chosen.r), (threshold, num_perm)
+
+
+def test_components_equal_scipys():
+    csgraph = pytest.importorskip("scipy.sparse.csgraph")
+    from scipy.sparse import coo_matrix
+
+    rng = np.random.default_rng(6)
+    for n, m in [(0, 0), (1, 0), (5, 0), (50, 30), (300, 250), (1000, 2000), (2000, 400)]:
+        edges = rng.integers(0, max(n, 1), size=(m, 2))
+        if n > 40:  # a long chain in scrambled order: the worst case for label propagation
+            chain = rng.permutation(n)[:40]
+            edges = np.vstack([edges, np.column_stack([chain[:-1], chain[1:]])[rng.permutation(39)]])
+        graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
+        expected = csgraph.connected_components(graph, directed=False)[1]
+        assert lsh.components(n, edges.reshape(-1, 2)).tolist() == expected.tolist(), (n, m)
+
+
+def test_among_is_isin_for_sorted_unique_ids():
+    rng = np.random.default_rng(8)
+    ids = np.unique(np.array([f"r-{n}" for n in rng.integers(0, 500, 200)]))
+    for values in (ids[rng.permutation(len(ids))[:50]], np.array(["zzz", "", "a", *ids[:3]]), np.array([], dtype=str),
+                   np.array([f"r-{n}" for n in rng.integers(0, 500, 300)])):
+        assert clusters._among(ids, values).tolist() == np.isin(ids, values).tolist()
+    assert clusters._among(np.array([], dtype=str), np.array(["a"])).tolist() == []

@@ -45,7 +45,7 @@ def minima(hashes: list[int], mults: np.ndarray) -> list[int]:
 def reference(texts, size: int, perms: int, figure_perms: int, seed: int):
     sigs, figs = [], []
     for title, body in texts:
-        words = re.findall(r"\w+", f"{title}\n{body[:minhash.MAX_TEXT_CHARS]}".lower())
+        words = re.findall(r"\w+", f"{title[:minhash.MAX_TEXT_CHARS]}\n{body[:minhash.MAX_TEXT_CHARS]}".lower())
         numbers = [w for w in words if any(c.isdigit() for c in w)]
         sigs.append(minima(shingle_hashes(words, size), minhash.multipliers(perms, seed)))
         figs.append(minima([word_hash(w) for w in numbers], minhash.multipliers(figure_perms, seed + 1)))
@@ -59,7 +59,8 @@ def texts() -> list[tuple[str, str]]:
              "𝔘𝔫𝔦", "日本", "—", "’s", "12,000", "dlrs", "a", "-", "\ud800"]
     made = [(" ".join(rng.choices(vocab, k=rng.randint(0, 6))), " ".join(rng.choices(vocab, k=rng.randint(0, 40))))
             for _ in range(60)]
-    return made + [("", ""), ("One", ""), ("", "two"), ("...", "!!"), ("Oil", "oil"), ("x" * 30, "y " * 12_000)]
+    return made + [("", ""), ("One", ""), ("", "two"), ("...", "!!"), ("Oil", "oil"), ("x" * 30, "y " * 12_000),
+                   ("t " * 15_000, "body")]
 
 
 @pytest.mark.parametrize("size", [1, 2, 3])

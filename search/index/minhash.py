@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import numpy as np
 
 EMPTY = np.iinfo(np.uint32).max  # every slot of an empty set's signature
-MAX_TEXT_CHARS = 20_000  # wire copies differ early if at all; long bodies are cut for speed
+MAX_TEXT_CHARS = 20_000  # of a title and of a body: wire copies differ early if at all; bounds a chunk too
 CHUNK_CHARS = 100_000  # texts per numpy pass: the [shingles, perms] products stay a few MB (cache-sized)
 _BASE = 0x100000001B3  # odd: invertible mod 2**64, so a word's hash does not depend on where it starts
 _MIX = 0x9E3779B97F4A7C15  # combines the hashes of a shingle's words (order matters)
@@ -145,7 +145,7 @@ def signatures(texts: Iterable[tuple[str, str]], shingle: int, perms: int, figur
         parts, chars, hi = [], 0, lo
         while hi < len(texts) and (chars < CHUNK_CHARS or not parts):
             title, body = texts[hi]
-            parts.append(f"{title}\n{body[:MAX_TEXT_CHARS]}".lower())
+            parts.append(f"{title[:MAX_TEXT_CHARS]}\n{body[:MAX_TEXT_CHARS]}".lower())
             chars += len(parts[-1])
             hi += 1
         words, text, numbered = _words(parts)

@@ -6,6 +6,8 @@ most of a cold query (i15a's profile; phrase queries the slowest). So every
 segment gets, once, a file ``MAIN_<segment id>.postings`` holding per field a
 sorted array of its terms and flat arrays of doc ids, weights and positions
 with their offsets. A query memory-maps it and slices (``search/query/sidecar.py``).
+A build worker saves its segment's from the arrays it built the segment from
+(``doc_writer``); any other segment's is read back from its postings (``write_segment``).
 
 The name follows Whoosh's segment-file pattern (``MAIN_<id>.<ext>``), so the
 sidecar lives and dies with its segment: ``update`` hard-links it with the
@@ -21,18 +23,15 @@ absolute. Weights are Whoosh's posting weights (term count × field boost).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import os
-from array import array
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from search.index import whoosh_internals
-from search.index.schema import POSITION_LISTENERS, QUERY_FIELDS, FastPositions
+from search.index.schema import QUERY_FIELDS
 
 MAGIC = b"NSPOSTINGS1\n"
 SUFFIX = ".postings"
@@ -58,15 +57,6 @@ def write_missing(directory: Path) -> list[str]:
                 write_segment(directory, leaf)
                 written.append(segid)
     return written
-
-
-def write_for(directory: Path, segment) -> Path:
-    """Write the sidecar of a segment not yet listed in a table of contents (a build worker's own segment)."""
-    reader = whoosh_internals.segment_reader(whoosh_internals.open_unmapped(directory), segment)
-    try:
-        return write_segment(directory, reader)
-    finally:
-        reader.close()
 
 
 def write_segment(directory: Path, leaf) -> Path:
@@ -107,107 +97,6 @@ def _field_arrays(leaf, fieldname: str) -> dict[str, np.ndarray]:
         "pos_ptr": pos_ptr,
         "positions": (running - before).astype(np.int32),
     }
-
-
-class Collector:
-    """Records the ``{term: positions}`` a segment writer analyses (``schema.POSITION_LISTENERS``), so a build
-    worker writes its segment's sidecar from memory instead of decoding the segment it just wrote (measured on
-    Reuters ×1: reading back cost 9 CPU-s on top of a 24 CPU-s rebuild).
-
-    The caller sets ``docnum`` to the segment-local number of each document before adding it.
-    """
-
-    def __init__(self, schema, first_docnum: int):
-        self.first = self.docnum = first_docnum
-        self.values_wanted = True  # False once fast_postings writes the recorded fields' postings itself
-        self._formats = {name: schema[name].format for name in QUERY_FIELDS
-                         if name in schema and isinstance(schema[name].format, FastPositions)}
-        self._logs = {name: _FieldLog(fmt.field_boost) for name, fmt in self._formats.items()}
-        if len({id(fmt) for fmt in self._formats.values()}) != len(self._formats):
-            self._formats = self._logs = {}  # fields sharing a format cannot be told apart: read back instead
-
-    def fields(self) -> list[str]:
-        return list(self._logs)
-
-    def boost(self, fieldname: str) -> float:
-        return self._logs[fieldname].boost
-
-    def arrays(self, fieldname: str) -> dict[str, np.ndarray]:
-        """A field's six arrays (computed once: the segment writer and the sidecar both use them)."""
-        log = self._logs[fieldname]
-        if log.done is None:
-            log.done = log.arrays()
-        return log.done
-
-    @contextlib.contextmanager
-    def listening(self) -> Iterator[Collector]:
-        for name, fmt in self._formats.items():
-            POSITION_LISTENERS[id(fmt)] = self._logs[name].listener(self)
-        try:
-            yield self
-        finally:
-            for fmt in self._formats.values():
-                POSITION_LISTENERS.pop(id(fmt), None)
-
-    def write(self, directory: Path, segment) -> Path:
-        """The sidecar of the finished segment: from the records when they cover exactly its documents."""
-        if not self._logs or self.first != 0 or segment.doc_count_all() != self.docnum:
-            return write_for(directory, segment)
-        target = path_for(directory, segment.segment_id())
-        temp = target.with_name(f".{target.name}.tmp")
-        save(temp, {name: self.arrays(name) for name in self._logs})
-        os.replace(temp, target)
-        return target
-
-
-class _FieldLog:
-    """One field's postings in the order they were analysed: (doc, term id, count) and the flat positions."""
-
-    def __init__(self, boost: float):
-        self.boost = boost
-        self.vocab: dict[str, int] = {}
-        self.doc_numbers, self.doc_terms = array("q"), array("q")
-        self.term_ids, self.counts, self.positions = array("q"), array("q"), array("q")
-        self.done: dict[str, np.ndarray] | None = None
-
-    def listener(self, collector: Collector):
-        vocab, term_ids, counts, positions = self.vocab, self.term_ids, self.counts, self.positions
-
-        def record(found: dict[str, list[int]]) -> bool:
-            self.doc_numbers.append(collector.docnum)
-            self.doc_terms.append(len(found))
-            for term, at in found.items():
-                tid = vocab.get(term)
-                if tid is None:
-                    tid = vocab[term] = len(vocab)
-                term_ids.append(tid)
-                counts.append(len(at))
-                positions.extend(at)
-            return collector.values_wanted
-        return record
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The six arrays, postings sorted by (term bytes, doc) as Whoosh orders them."""
-        encoded = [term.encode("utf-8") for term in self.vocab]
-        terms = np.array(encoded, dtype=f"S{max(map(len, encoded), default=1)}")
-        by_bytes = np.argsort(terms, kind="stable")
-        rank = np.empty(len(terms), np.int64)
-        rank[by_bytes] = np.arange(len(terms))
-        docs = np.repeat(np.frombuffer(self.doc_numbers, np.int64), np.frombuffer(self.doc_terms, np.int64))
-        term_rank = rank[np.frombuffer(self.term_ids, np.int64)]
-        counts = np.frombuffer(self.counts, np.int64)
-        order = np.lexsort((docs, term_rank))
-        lengths = counts[order]
-        starts = _offsets(counts)[:-1][order]
-        gather = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-        return {
-            "terms": terms[by_bytes],
-            "term_ptr": _offsets(np.bincount(term_rank, minlength=len(terms))),
-            "docs": docs[order].astype(np.int32),
-            "weights": (lengths * self.boost).astype(np.float32),
-            "pos_ptr": _offsets(lengths),
-            "positions": np.frombuffer(self.positions, np.int64)[gather].astype(np.int32),
-        }
 
 
 def _offsets(counts) -> np.ndarray:

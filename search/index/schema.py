@@ -10,7 +10,6 @@ snippet highlighter calls a word, so what is marked is what was indexed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from whoosh import fields
 from whoosh.analysis import STOP_WORDS, Token, Tokenizer
@@ -20,6 +19,15 @@ from whoosh.lang.porter import stem as porter_stem
 from search.facets import FILTER_FACETS
 
 WORD_RE = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)  # "u.s", "3.5"; "putin's" -> "putin", "s"
+_ASCII_WORD_RE = re.compile(WORD_RE.pattern, re.ASCII)  # the same words in ASCII text, found ~20% faster
+
+
+def words(text: str) -> list[str]:
+    """The lowercased words of ``WORD_RE`` in ``text`` (for ASCII text its ASCII twin: the same ``\\w``)."""
+    lowered = text.lower()
+    return (_ASCII_WORD_RE if lowered.isascii() else WORD_RE).findall(lowered)
+
+
 _STEM_CACHE: dict[str, str] = {}
 _STEM_CACHE_MAX = 200_000
 
@@ -86,7 +94,7 @@ class NewsTokenizer(Tokenizer):
         """{term: [positions]} for indexing, without building a Token per word."""
         out: dict[str, list[int]] = {}
         term_of = self.term
-        for pos, word in enumerate(WORD_RE.findall(value.lower())):
+        for pos, word in enumerate(words(value)):
             term = term_of(word)
             if term is None:
                 continue
@@ -98,13 +106,6 @@ class NewsTokenizer(Tokenizer):
         return out
 
 
-# Listeners of the {term: positions} each format instance indexes, by id(format): the postings sidecar
-# (index/postings_sidecar.py) is built from what the writer already analysed. Kept out of the format
-# object itself, which Whoosh pickles into every table of contents. A listener returns False when the
-# encoded values are not needed (index/fast_postings.py writes those postings itself, from the record).
-POSITION_LISTENERS: dict[int, Callable[[dict[str, list[int]]], bool]] = {}
-
-
 class FastPositions(Positions):
     """Whoosh's Positions format, fed straight from ``NewsTokenizer.term_positions``."""
 
@@ -114,13 +115,7 @@ class FastPositions(Positions):
             yield from super().word_values(value, analyzer, **kwargs)
             return
         boost, encode = self.field_boost, self.encode
-        found = term_positions(value)
-        listener = POSITION_LISTENERS.get(id(self))
-        if listener is not None and not listener(found):
-            for term, positions in found.items():  # lengths and weights still count; the values go unused
-                yield term, len(positions), len(positions) * boost, b""
-            return
-        for term, positions in found.items():
+        for term, positions in term_positions(value).items():
             yield term, len(positions), len(positions) * boost, encode(positions)
 
 

@@ -14,8 +14,9 @@ table of contents, and the generation's columns mask them out
 are sums — is kept right by ``DeletedPart``: the words of the documents deleted
 so far, read from just those documents.
 
-To add a per-document column: compute it in ``compute_part`` (one entry per
-local doc number, for every doc, deleted or not), name it in ``DOC_COLUMNS``
+To add a per-document column: compute it in ``PartRows`` (one entry per local
+doc number, for every doc, deleted or not; ``compute_part`` feeds it the stored
+documents read back, the build's ``doc_writer`` the documents it is writing), name it in ``DOC_COLUMNS``
 with its dtype and empty value, and give ``columns.Columns`` a field of the
 same name; ``columns.assemble`` concatenates every name in ``DOC_COLUMNS``
 across segments. A multi-valued column (values per document, like a facet)

@@ -12,7 +12,7 @@ CPU-s. ``doc_writer`` does the per-document work itself and only hands Whoosh wh
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 from whoosh import fields
@@ -103,29 +103,3 @@ def write_lengths(writer: SegmentWriter, lengths: dict[str, np.ndarray]) -> None
         for docnum, byte in zip(docs.tolist(), quantised(found[docs]).tolist(), strict=True):
             add(docnum, byte)
         perdoc._fieldlengths[name] += int(found.sum())
-
-
-class ArrayPool:
-    """A posting pool fed from sorted arrays instead of ``add`` calls.
-
-    Assumes: ``SegmentWriter`` uses its ``pool`` only through ``add`` (from ``add_document``, which the
-    lean path does not call), ``iter_postings`` (sorted ``(field, term bytes, doc, weight, value bytes)``)
-    and ``cleanup``; the pool it replaces has written nothing yet, so its own ``cleanup`` frees it.
-    """
-
-    def __init__(self, postings: Callable[[], Iterator[tuple]]):
-        self._postings = postings
-
-    def add(self, item) -> None:
-        raise RuntimeError(f"posting {item[:2]!r} added outside the lean writer")
-
-    def iter_postings(self) -> Iterator[tuple]:
-        return self._postings()
-
-    def cleanup(self) -> None:
-        pass
-
-
-def use_array_pool(writer: SegmentWriter, postings: Callable[[], Iterable[tuple]]) -> None:
-    writer.pool.cleanup()
-    writer.pool = ArrayPool(lambda: iter(postings()))

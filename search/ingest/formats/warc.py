@@ -14,9 +14,6 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from warcio.archiveiterator import ArchiveIterator
-
-from search.ingest.formats.html import looks_like_html, read_html
 from search.ingest.formats.urls import canonical_url
 from search.model import Article, Rejected
 
@@ -59,6 +56,8 @@ def _is_html(record, payload: bytes) -> bool:
     ctype = (record.http_headers.get_header("Content-Type") or "").lower()
     if ctype:
         return ctype.split(";")[0].strip() in _HTML_TYPES
+    from search.ingest.formats.html import looks_like_html
+
     return looks_like_html(payload[:4096])
 
 
@@ -81,8 +80,17 @@ def _page(record, payload: bytes, path: str, number: int, reader: PageReader) ->
         yield item.replace(url=url, id=item.id or url, line=number, format=FORMAT)
 
 
-def read_warc(path: str, data: bytes, reader: PageReader = read_html) -> Iterator[Article | Rejected]:
-    """Every HTML page of a WARC file as an Article; broken records and unusable pages as Rejected."""
+def read_warc(path: str, data: bytes, reader: PageReader | None = None) -> Iterator[Article | Rejected]:
+    """Every HTML page of a WARC file as an Article; broken records and unusable pages as Rejected.
+
+    warcio and the page reader are imported here, not with the module: every file's format detection
+    imports this module for ``looks_like_warc``.
+    """
+    from warcio.archiveiterator import ArchiveIterator
+
+    from search.ingest.formats.html import read_html
+
+    reader = reader or read_html
     stream = io.BytesIO(data)
     records = ArchiveIterator(stream, arc2warc=True)
     skipped = Skipped()
