@@ -121,10 +121,10 @@ def load_articles(copies: int, folder: Path = REUTERS) -> list[Article]:
     return [a.replace(id=f"{a.id}-x{c}") for c in range(copies) for a in base]
 
 
-def build_newsearch(home: IndexHome, articles: list[Article]) -> float:
+def build_newsearch(home: IndexHome, articles: list[Article], chars: int | None = None) -> float:
     started = time.perf_counter()
     number, work = home.new_workdir()
-    writer.write_all(work, articles)
+    writer.write_batches(work, [articles], len(articles), chars=chars)  # write_all, segments cut by size
     columns.build(work)
     clusters.publish(work, articles)  # story clusters, as a rebuild makes them
     home.publish(number, work)
@@ -158,9 +158,10 @@ def build_fts(path: Path, articles: list[Article]) -> float:
 class Ours:
     name = "newsearch (numpy columns)"
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, name: str | None = None):
         self.root = root
         self.engine = None
+        self.name = name or self.name
 
     def open(self):
         self.engine = SearchEngine(self.root, time_budget_s=30)
@@ -322,10 +323,13 @@ def main(argv=None) -> int:
     parser.add_argument("--whoosh-warm-runs", type=int, default=1, help="plain Whoosh is slow: fewer repetitions")
     parser.add_argument("--reuters", type=Path, default=REUTERS, help="folder of reut2-*.sgm.gz")
     parser.add_argument("--skip", nargs="*", default=[], choices=["whoosh", "fts5", "tantivy", "research"])
+    parser.add_argument("--segment-mb", type=float, nargs="*", default=[],
+                        help="also newsearch indexes cut into segments of at most N MB of text (what --memory-mb sets)")
     args = parser.parse_args(argv)
     base = Path(args.dir)
     home, fts_path, tantivy_path = IndexHome(base / "index"), base / "fts5.sqlite", base / "tantivy"
-    need_index = not args.reuse or home.live() is None
+    cut = {n: IndexHome(base / f"index-{n}mb") for n in args.segment_mb}
+    need_index = not args.reuse or home.live() is None or any(h.live() is None for h in cut.values())
     need_fts = "fts5" not in args.skip and (not args.reuse or not fts_path.exists())
     need_tantivy = "tantivy" not in args.skip and (not args.reuse or not (tantivy_path / "meta.json").exists())
     if need_index or need_fts or need_tantivy:
@@ -337,12 +341,17 @@ def main(argv=None) -> int:
         print(f"read {len(articles)} articles in {time.perf_counter() - started:.1f} s", flush=True)
         if need_index:
             print(f"newsearch index built in {build_newsearch(home, articles):.1f} s", flush=True)
+            for n, cut_home in cut.items():
+                print(f"newsearch index in segments of ≤{n} MB of text built in "
+                      f"{build_newsearch(cut_home, articles, int(n * 1e6)):.1f} s", flush=True)
         if need_fts:
             print(f"FTS5 database built in {build_fts(fts_path, articles):.1f} s", flush=True)
         if need_tantivy:
             print(f"tantivy index built: {peer_tantivy.build(tantivy_path, articles)}", flush=True)
         del articles
     engines = [(Ours(home.root), args.warm_runs)]
+    engines += [(Ours(h.root, f"newsearch, {_segment_count(h)} segments of ≤{n} MB text"), args.warm_runs)
+                for n, h in cut.items()]
     if "tantivy" not in args.skip:
         engines.append((peer_tantivy.TantivyPeer(tantivy_path), args.warm_runs))
     if "whoosh" not in args.skip:
@@ -361,6 +370,10 @@ def main(argv=None) -> int:
         for name, times in measure_research(home.root, args.warm_runs).items():
             print(f"| {name} | {len(times)} | {pct(times, 50):.1f} | {pct(times, 95):.1f} | {max(times) * 1000:.1f} |")
     return 0
+
+
+def _segment_count(home: IndexHome) -> int:
+    return len(list(home.live().glob("*.seg")))
 
 
 def print_table(results: dict, args) -> None:

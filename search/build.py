@@ -3,6 +3,9 @@
     read (ingest.read, parallel) → prepare (ingest.prepare: boilerplate, normalise) → dedupe (ingest.dedupe)
     → entities (ingest.entities.annotate) → write (index.writer, state) → publish (index.generations)
 
+Articles flow through these stages in batches spilled to a scratch folder (ingest.batches), and the
+writers cut segments of bounded size, so a run's memory is set by ``--memory-mb``, not by the corpus.
+
 Every run holds the index lock, writes into a private work directory and
 only then swaps it live, so a failed or killed run leaves the live index as
 it was.
@@ -15,27 +18,26 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from search import state
-from search.facets import ENTITY_FIELDS
 from search.index import clusters, integrity, labels, writer
 from search.index.carry import carried_articles
 from search.index.generations import IndexHome
 from search.ingest import codes
+from search.ingest.batches import ArticleStream
 from search.ingest.boilerplate import RepeatedParagraphs
 from search.ingest.cluster import TaskPool
-from search.ingest.dedupe import dedupe
-from search.ingest.entities.annotate import add_entities
-from search.ingest.prepare import prepare
 from search.ingest.read import FileRecord, Progress, read_files
 from search.ingest.rejections import RejectionLog
 from search.ingest.walk import Walk, canonical_source, walk_sources
 from search.model import Article, Rejected
 
 SHRINK_LIMIT = 0.5  # refuse a new generation with fewer than half the live one's articles
+DEFAULT_MEMORY_MB = 1500  # a small machine's share for a build; sets the size of segments (writer.segment_chars)
+MEMORY_ENV = "NEWSEARCH_MEMORY_MB"
 
 
 class ShrinkRefused(Exception):
@@ -68,29 +70,33 @@ class BuildOptions:
     on_reject: Callable[[str], None] = lambda line: print(line, file=sys.stderr)  # `path:line: reason`, counts
     pool: TaskPool | None = None  # a Dask cluster (ingest.cluster.connect): reading and the model run there
     prune: bool = False  # update: also remove the articles of source files that no longer exist
+    memory_mb: int = DEFAULT_MEMORY_MB  # what the run's processes may hold together (batches, writers)
 
 
 def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunReport:
     """Build a complete new generation from the sources and swap it live."""
     started = time.monotonic()
     report = RunReport(rejected=RejectionLog(options.on_reject))
-    with home.lock():
-        home.clean_stale()
+    with home.lock(), home.scratch(clean_first=True) as scratch:
         live = home.live()
         old_manifest = state.load_json(live / "manifest.json", {}) if live else {}
         walk = walk_sources(sources)
-        records = _read(walk, None, report, options, old_manifest)
+        stream, repeated = ArticleStream(scratch), RepeatedParagraphs()
+        records = stream.read(_read(walk, None, report, options, old_manifest), report.rejected, repeated)
         unread = left_unread(old_manifest, records, walk, sources)
         carried = _carry(live, unread, report)  # files not read whole keep the articles they had
-        articles, repeated = _collect(records, report, options, RepeatedParagraphs(), home, carried)
+        _prepare(stream, records, report, options, repeated, carried)
         with _new_generation(home) as (number, work):
-            options.status(f"indexing {len(articles)} articles …")
-            writer.write_all(work, articles, options.procs)
+            options.status(f"indexing {report.articles} articles …")
+            signed: list[clusters.Signed] = []
+            procs = options.procs or os.cpu_count() or 1
+            writer.write_batches(work, _signing(_final(stream, options, home), signed), report.articles, procs,
+                                 writer.segment_chars(options.memory_mb, procs))
             manifest = {r.path: r.manifest_entry() for r in records}
             manifest.update({path: old_manifest[path] for path in unread if path in old_manifest})
             state.write_state(work, manifest, repeated, report, number, sources, started, "rebuild")
             labels.save(work, codes.labels_beside(sources))  # readable names of coded values, if the corpus has them
-            clusters.publish(work, articles)  # story clusters of the new generation
+            clusters.publish(work, _joined(signed))  # story clusters of the new generation
             _guard_shrink(home, report.articles, options.force)
             home.publish(number, work)
     report.generation = number
@@ -107,37 +113,47 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
     if home.live() is None:
         return rebuild(home, sources, options)
     report = RunReport(rejected=RejectionLog(options.on_reject))
-    with home.lock():
-        home.clean_stale()
+    with home.lock(), home.scratch(clean_first=True) as scratch:
         live = home.require_live()
         report.generation = home.number_of(live)
         manifest = state.load_json(live / "manifest.json", {})
         walk = walk_sources(sources)
-        read = _read(walk, manifest, report, options, manifest)
-        records = [r for r in read if state.content_changed(manifest, r)]
-        touched = {r.path: r.manifest_entry() for r in read if not state.content_changed(manifest, r)}
+        touched: dict[str, dict] = {}
+        stream = ArticleStream(scratch)
+        repeated = state.load_pickle(live / "paragraphs.pickle") or RepeatedParagraphs()
+        records = stream.read(_changed(_read(walk, manifest, report, options, manifest), manifest, touched),
+                              report.rejected, repeated)
         pruned = vanished(manifest, walk, sources) if options.prune else []
         if not records and not touched and not pruned:
             return _finish_report(report, started)
-        repeated = state.load_pickle(live / "paragraphs.pickle") or RepeatedParagraphs()
-        articles, repeated = _collect(records, report, options, repeated, home)
-        articles, known_duplicates = _drop_known_duplicates(live, records, articles)
-        report.articles, report.duplicates = len(articles), report.duplicates + known_duplicates
+        _prepare(stream, records, report, options, repeated)
         with _new_generation(home) as (number, work):
             writer.link_copy(live, work)
+            signed: list[clusters.Signed] = []
             if records or pruned:
                 gone = [r.path for r in records if r.path in manifest] + pruned
-                writer.apply_changes(work, gone, articles)
+                fresh = _drop_known_duplicates(live, records, _final(stream, options, home), report)
+                writer.apply_changes(work, gone, (a for batch in _signing(fresh, signed) for a in batch),
+                                     writer.segment_chars(options.memory_mb, 1))
             manifest.update({r.path: r.manifest_entry() for r in records})
             manifest.update(touched)
             for path in pruned:
                 del manifest[path]
             state.write_state(work, manifest, repeated, report, number, sources, started, "update")
             labels.save(work, labels.load(live).merged(codes.labels_beside(sources)))
-            clusters.publish(work, articles, previous=live)  # signs only the added and changed articles
+            clusters.publish(work, _joined(signed), previous=live)  # the added and changed articles
             home.publish(number, work)
     report.generation = number
     return _finish_report(report, started)
+
+
+def _changed(records: Iterable[FileRecord], manifest: dict, touched: dict) -> Iterator[FileRecord]:
+    """The records whose content changed; the others only go to ``touched`` (new size/mtime, same bytes)."""
+    for record in records:
+        if state.content_changed(manifest, record):
+            yield record
+        else:
+            touched[record.path] = record.manifest_entry()
 
 
 @contextlib.contextmanager
@@ -152,22 +168,20 @@ def _new_generation(home: IndexHome) -> Iterator[tuple[int, Path]]:
 
 
 def _read(walk: Walk, manifest: dict | None, report: RunReport, options: BuildOptions,
-          indexed: dict) -> list[FileRecord]:
+          indexed: dict) -> Iterator[FileRecord]:
     """The walked files read whole (only those changed since ``manifest``, if given); the rest reported.
 
     A file that could not be read whole keeps its indexed articles (in ``indexed``), and the message says so.
     """
     report.rejected.extend(walk.problems)
     paths = walk.files if manifest is None else [p for p in walk.files if state.file_changed(manifest.get(str(p)), p)]
-    complete = []
     for record in read_files(paths, options.progress, options.pool):
         if record.complete:
-            complete.append(record)
+            yield record
             continue
         for item in record.items:
             kept = "; its indexed articles are kept" if record.path in indexed else ""
             report.rejected.add(Rejected(item.path, item.line, item.reason + kept))
-    return complete
 
 
 def _carry(live: Path | None, unread: list[str], report: RunReport) -> list[Article]:
@@ -215,41 +229,52 @@ def vanished(manifest: dict, walk: Walk, sources: list[str]) -> list[str]:
     return gone
 
 
-def _collect(records: list[FileRecord], report: RunReport, options: BuildOptions, repeated: RepeatedParagraphs,
-             home: IndexHome, carried: list[Article] = ()) -> tuple[list[Article], RepeatedParagraphs]:
-    """Rejections reported, articles cleaned, deduplicated and given their entities."""
-    raw: list[Article] = []
-    for record in records:
-        for item in record.items:
-            if isinstance(item, Rejected):
-                report.rejected.add(item)
-            else:
-                raw.append(item)
-        report.rejected.add_counts(record.more_rejected)
+def _prepare(stream: ArticleStream, records: list[FileRecord], report: RunReport, options: BuildOptions,
+             repeated: RepeatedParagraphs, carried: list[Article] = ()) -> None:
+    """Articles cleaned with the whole run's paragraph counts and deduplicated (still on disk, batch by batch)."""
     report.files = len(records)
-    articles = prepare(raw, repeated, report.rejected) + list(carried)
-    articles, report.duplicates = dedupe(articles)
-    needing = sum(not set(ENTITY_FIELDS) <= a.given for a in articles)
+    report.articles = stream.prepare(repeated, report.rejected, carried)
+    report.duplicates = stream.duplicates
+    needing = stream.needing_entities()
     if needing and options.extract_entities:
         options.status(f"extracting entities from {needing} articles …")
-    articles = add_entities(articles, home.entity_cache, options.extract_entities, options.pool)
-    report.articles = len(articles)
-    return articles, repeated
 
 
-def _drop_known_duplicates(live: Path, records: list[FileRecord], articles: list[Article]):
+def _final(stream: ArticleStream, options: BuildOptions, home: IndexHome) -> Iterator[list[Article]]:
+    """The kept articles with their entities, one batch at a time."""
+    return stream.final(home.entity_cache, options.extract_entities, options.pool)
+
+
+def _signing(batches: Iterable[list[Article]], signed: list) -> Iterator[list[Article]]:
+    """The batches as they pass to the writers, each signed for the story clusters on the way."""
+    for batch in batches:
+        signed.append(clusters.sign(batch))
+        yield batch
+
+
+def _joined(parts: list) -> clusters.Signed:
+    """The batches' signatures as one, the parts let go at once (at ×50 they are ~0.5 GB)."""
+    joined = clusters.Signed.join(parts)
+    parts.clear()
+    return joined
+
+
+def _drop_known_duplicates(live: Path, records: list[FileRecord], batches: Iterable[list[Article]],
+                           report: RunReport) -> Iterator[list[Article]]:
     """Articles already in the live index from another file, with the same content, are duplicates."""
     changed_paths = {r.path for r in records}
     ix = writer.open_index(live)
-    kept, duplicates = [], 0
     with ix.searcher() as searcher:
-        for article in articles:
-            stored = searcher.document(id=article.id)
-            if stored and stored.get("hash") == article.content_hash and stored.get("path") not in changed_paths:
-                duplicates += 1
-            else:
-                kept.append(article)
-    return kept, duplicates
+        for articles in batches:
+            kept = []
+            for article in articles:
+                stored = searcher.document(id=article.id)
+                if stored and stored.get("hash") == article.content_hash and stored.get("path") not in changed_paths:
+                    report.articles -= 1
+                    report.duplicates += 1
+                else:
+                    kept.append(article)
+            yield kept
 
 
 def _guard_shrink(home: IndexHome, new_count: int, force: bool) -> None:

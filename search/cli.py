@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     scheduler_help = ("read files and extract entities on a Dask cluster: the scheduler's address "
                       "(tcp://host:8786), or 'local' for one started on this machine; the index is the same")
     rebuild.add_argument("--scheduler", metavar="ADDRESS", help=scheduler_help)
+    memory_help = ("memory the run's processes may use together, in MB: sets the documents per index segment "
+                   "(default: $NEWSEARCH_MEMORY_MB, else %(default)s)")
+    rebuild.add_argument("--memory-mb", type=int, default=_memory_default(), metavar="N", help=memory_help)
     rebuild.add_argument("sources", nargs="+", metavar="SOURCE", help=sources_help)
 
     update = command("update", "add new and changed articles from SOURCE to the live index", exit_codes_text())
@@ -117,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--prune", action="store_true",
                         help="also remove the articles of source files under SOURCE that no longer exist")
     update.add_argument("--scheduler", metavar="ADDRESS", help=scheduler_help)
+    update.add_argument("--memory-mb", type=int, default=_memory_default(), metavar="N", help=memory_help)
     update.add_argument("sources", nargs="+", metavar="SOURCE", help=sources_help)
 
     search = command("search", "search the index (same results as the web API)", QUERY_SYNTAX.rstrip())
@@ -214,6 +218,7 @@ def run_build(args, home: IndexHome) -> int:
         (lambda message: None),
         on_reject=lambda line: print(line, file=sys.stderr),  # --quiet never hides an error
         prune=getattr(args, "prune", False),
+        memory_mb=args.memory_mb,
     )
     run = build.rebuild if args.command == "rebuild" else build.update
     try:
@@ -247,6 +252,13 @@ def run_watch(args, home: IndexHome) -> int:
     from search import cli_watch
 
     return cli_watch.run(args, home)
+
+
+def _memory_default() -> int:
+    from search.build import DEFAULT_MEMORY_MB, MEMORY_ENV
+
+    value = os.environ.get(MEMORY_ENV, "")
+    return int(value) if value.isdigit() else DEFAULT_MEMORY_MB
 
 
 def _on_terminal(quiet: bool) -> bool:

@@ -5,6 +5,7 @@ Layout of an index directory::
     current -> generations/g000007     symlink to the live generation
     generations/g000006/  g000007/      complete generations (the last few are kept)
     generations/.tmp-g000008-1234/      a generation being built (removed if its builder died)
+    generations/.tmp-scratch-1234/      the batches a running build spilled (likewise)
     entity-cache.sqlite                 survives rebuilds
     .lock                               held (flock) by the one running rebuild/update
 
@@ -130,6 +131,23 @@ class IndexHome:
         work = self.generations / f".tmp-{generation_name(number)}-{os.getpid()}"
         work.mkdir()
         return number, work
+
+    @contextlib.contextmanager
+    def scratch(self, clean_first: bool = False) -> Iterator[Path]:
+        """A private folder for a run's spilled batches, removed after it (or by ``clean_stale`` if the run died).
+
+        ``clean_first``: remove what killed runs left behind before making it (under the lock).
+        """
+        if clean_first:
+            self.clean_stale()
+        self.generations.mkdir(parents=True, exist_ok=True)
+        folder = self.generations / f".tmp-scratch-{os.getpid()}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def publish(self, number: int, work: Path) -> Path:
         """Make a finished work directory the live generation (rename + atomic symlink swap)."""

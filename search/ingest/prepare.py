@@ -28,12 +28,26 @@ def prepare(
     The one place articles are normalised: a title derived from the text and
     the content hash must see the text after boilerplate is gone.
     """
+    return finish(count_repeats(articles, repeated), repeated, rejected)
+
+
+def count_repeats(articles: list[Article], repeated: RepeatedParagraphs) -> list[Article]:
+    """The first half of ``prepare``: clean the text of formats with furniture and count their paragraphs.
+
+    A streaming build runs it on every batch before ``finish`` runs on any, so the
+    counts are those of the whole run, as when ``prepare`` sees all articles at once.
+    """
     staged = []
     for article in articles:
         if article.format in CLEANUP_FORMATS:
             article = article.replace(body=clean_text(article.body))
             repeated.add(cleanup_group(article), paragraphs(article.body))
         staged.append(article)
+    return staged
+
+
+def finish(staged: list[Article], repeated: RepeatedParagraphs, rejected: list[Rejected]) -> list[Article]:
+    """The second half of ``prepare``: strip repeated paragraphs and captions, normalise."""
     out = []
     for article in staged:
         if article.format in CLEANUP_FORMATS:

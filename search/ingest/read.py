@@ -6,6 +6,7 @@ Everything that can go wrong with a file becomes a ``Rejected`` record with a
 
 from __future__ import annotations
 
+import collections
 import importlib
 import os
 from collections import Counter
@@ -26,6 +27,7 @@ from search.ingest.walk import walk_sources
 from search.model import Article, Rejected
 
 MAX_SINGLE_ARTICLE_BYTES = 5 * 1024 * 1024  # a one-article file (text, html) larger than this is refused
+IN_FLIGHT_PER_WORKER = 2  # files read ahead per reading process: keeps both busy, bounds what waits in memory
 _MULTI_RECORD_FORMATS = {"jsonl", "reuters", "feed", "jsonfeed", "warc"}
 
 Reader = Callable[[str, bytes], Iterable[Article | Rejected]]
@@ -176,4 +178,19 @@ def read_files(paths: list[Path], progress: Progress = lambda items, total: item
         return
     workers = min(os.cpu_count() or 1, len(paths))
     with ProcessPoolExecutor(workers) as pool:
-        yield from progress(pool.map(read_one, paths, chunksize=1), len(paths))
+        yield from progress(_in_order(pool, paths, IN_FLIGHT_PER_WORKER * workers), len(paths))
+
+
+def _in_order(pool: ProcessPoolExecutor, paths: list[Path], window: int) -> Iterator[FileRecord]:
+    """``pool.map(read_one, paths)`` with at most ``window`` files read ahead of the consumer.
+
+    ``Executor.map`` submits every file at once, so a consumer slower than the readers (a
+    streaming build spilling batches) would collect every file's articles in memory.
+    """
+    pending: collections.deque = collections.deque()
+    for path in paths:
+        pending.append(pool.submit(read_one, path))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
