@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from search.index.clusters import Settings
 
 SMALL_BUCKET = 32  # buckets up to this size are verified pair by pair; bigger ones as a chain
+ROWS_AT_ONCE = 65_536  # signature rows compared with EMPTY per step (``_has``)
 
 
 @functools.cache
@@ -74,8 +75,12 @@ def _band_key(part: np.ndarray, settings: Settings, band: int) -> np.ndarray:
 
 
 def _has(sigs: np.ndarray) -> np.ndarray:
-    """Rows of a non-empty set (an empty set's signature is all EMPTY)."""
-    return ~(sigs == EMPTY).all(axis=1)
+    """Rows of a non-empty set (an empty set's signature is all EMPTY); ``ROWS_AT_ONCE`` rows at a time,
+    since the comparison of every row at once is a byte per slot (64 bytes per article, 0.14 GB at ×100)."""
+    out = np.empty(len(sigs), dtype=bool)
+    for lo in range(0, len(sigs), ROWS_AT_ONCE):
+        out[lo:lo + ROWS_AT_ONCE] = ~(sigs[lo:lo + ROWS_AT_ONCE] == EMPTY).all(axis=1)
+    return out
 
 
 def _pairs_in_buckets(keys: np.ndarray, members: np.ndarray) -> np.ndarray:
