@@ -7,9 +7,9 @@ For each N the sources are N copies of Reuters-21578 with distinct NEWIDs (``ben
 written at run time from ../shared into DIR/copies, kept for the next run unless ``--clean``; each ×N
 folder hard-links the first N), and the index home starts empty. While the rebuild runs, /proc is
 sampled every 0.5 s: the memory of every process of its tree (the parent, readers, segment writers),
-giving the peak RSS of the largest single process and the peak of their summed PSS (shared pages
-counted once); the home's size on disk is sampled every 5 s (generation, spilled batches). Wall and CPU
-(user + system, the tree's) come from ``wait4``.
+giving the peak RSS of the largest single process, of the parent alone (publish runs there) and the
+peak of their summed PSS (shared pages counted once); the home's size on disk is sampled every 5 s
+(generation, spilled batches). Wall and CPU (user + system, the tree's) come from ``wait4``.
 ``--tree`` runs another checkout's code instead (e.g. ``git archive`` of an older commit) for a
 before/after in one run. Each ×N folder (sources' links and index home) is deleted after its row.
 
@@ -37,8 +37,8 @@ SAMPLE_S = 0.5
 DISK_SAMPLE_S = 5.0
 
 
-def tree_memory_mb(root: int) -> tuple[float, float]:
-    """(largest process RSS, sum of PSS) over ``root`` and all its descendants, in MB.
+def tree_memory_mb(root: int) -> tuple[float, float, float]:
+    """(largest process RSS, sum of PSS, ``root``'s own RSS) over ``root`` and all its descendants, in MB.
 
     The sum is of PSS (``smaps_rollup``), not RSS: forked writers share the parent's pages, and a
     sum of RSS would count those once per process.
@@ -53,7 +53,7 @@ def tree_memory_mb(root: int) -> tuple[float, float]:
         except OSError:
             continue
         children.setdefault(int(stat[stat.rindex(b")") + 2:].split()[1]), []).append(int(entry.name))
-    largest, total, todo = 0, 0, [root]
+    largest, total, parent, todo = 0, 0, 0, [root]
     while todo:
         pid = todo.pop()
         todo.extend(children.get(pid, ()))
@@ -63,8 +63,9 @@ def tree_memory_mb(root: int) -> tuple[float, float]:
         except (OSError, ValueError):
             continue
         largest = max(largest, int(fields[b"Rss"].split()[0]))
+        parent = int(fields[b"Rss"].split()[0]) if pid == root else parent
         total += int(fields[b"Pss"].split()[0])
-    return largest / 1024, total / 1024
+    return largest / 1024, total / 1024, parent / 1024
 
 
 def disk_mb(path: Path) -> float:
@@ -83,7 +84,7 @@ def rebuild(tree: Path, home: Path, sources: Path, memory_mb: int | None) -> dic
     command.append(str(sources))
     print("$", shlex.join(command), f"  (PYTHONPATH={tree})", flush=True)
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    peaks = {"one": 0.0, "total": 0.0, "disk": 0.0}
+    peaks = {"one": 0.0, "total": 0.0, "parent": 0.0, "disk": 0.0}
     done = threading.Event()
 
     log = home.parent / "rebuild.log"
@@ -95,8 +96,9 @@ def rebuild(tree: Path, home: Path, sources: Path, memory_mb: int | None) -> dic
     def sample() -> None:
         last_disk = 0.0
         while not done.is_set():
-            one, total = tree_memory_mb(proc.pid)
+            one, total, parent = tree_memory_mb(proc.pid)
             peaks["one"], peaks["total"] = max(peaks["one"], one), max(peaks["total"], total)
+            peaks["parent"] = max(peaks["parent"], parent)
             if time.monotonic() - last_disk >= DISK_SAMPLE_S:
                 peaks["disk"] = max(peaks["disk"], disk_mb(home))
                 last_disk = time.monotonic()
@@ -119,6 +121,7 @@ def rebuild(tree: Path, home: Path, sources: Path, memory_mb: int | None) -> dic
         "maxrss": usage.ru_maxrss / 1024,
         "one": peaks["one"],
         "total": peaks["total"],
+        "parent": peaks["parent"],
         "disk_peak": max(peaks["disk"], disk_mb(home)),
         "index": disk_mb(live),
         "articles": meta["articles"],
@@ -162,12 +165,12 @@ def main() -> None:
 def _table(rows: list, args) -> None:
     memory = args.memory_mb if args.memory_mb is not None else "default"
     print(f"\ncode: {args.tree}; --memory-mb {memory}")
-    print("| Reuters | articles | wall s | CPU s | peak RSS one process MB | peak PSS tree MB "
+    print("| Reuters | articles | wall s | CPU s | peak RSS one process MB | peak RSS parent MB | peak PSS tree MB "
           "| index MB | peak disk MB | segments |")  # tree: summed PSS
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for copies, r in rows:
         one = max(r["one"], r["maxrss"])
-        print(f"| ×{copies} | {r['articles']:,} | {r['wall']:,.0f} | {r['cpu']:,.0f} | {one:,.0f} "
+        print(f"| ×{copies} | {r['articles']:,} | {r['wall']:,.0f} | {r['cpu']:,.0f} | {one:,.0f} | {r['parent']:,.0f} "
               f"| {r['total']:,.0f} | {r['index']:,.0f} | {r['disk_peak']:,.0f} | {r['segments']} |")
 
 

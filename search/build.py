@@ -26,6 +26,7 @@ from search import state
 from search.index import clusters, integrity, labels, writer
 from search.index.carry import carried_articles
 from search.index.generations import IndexHome
+from search.index.signature_spill import SignatureSpill
 from search.ingest import codes
 from search.ingest.batches import ArticleStream
 from search.ingest.boilerplate import RepeatedParagraphs
@@ -88,7 +89,7 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
         _prepare(stream, records, report, options, repeated, carried)
         with _new_generation(home) as (number, work):
             options.status(f"indexing {report.articles} articles …")
-            signed: list[clusters.Signed] = []
+            signed = SignatureSpill(scratch / "signatures")
             procs = options.procs or os.cpu_count() or 1
             writer.write_batches(work, _signing(_final(stream, options, home), signed), report.articles, procs,
                                  writer.segment_chars(options.memory_mb, procs))
@@ -96,7 +97,7 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
             manifest.update({path: old_manifest[path] for path in unread if path in old_manifest})
             state.write_state(work, manifest, repeated, report, number, sources, started, "rebuild")
             labels.save(work, codes.labels_beside(sources))  # readable names of coded values, if the corpus has them
-            clusters.publish(work, _joined(signed))  # story clusters of the new generation
+            clusters.publish(work, signed)  # story clusters of the new generation
             _guard_shrink(home, report.articles, options.force)
             home.publish(number, work)
     report.generation = number
@@ -129,7 +130,7 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
         _prepare(stream, records, report, options, repeated)
         with _new_generation(home) as (number, work):
             writer.link_copy(live, work)
-            signed: list[clusters.Signed] = []
+            signed = SignatureSpill(scratch / "signatures")
             if records or pruned:
                 gone = [r.path for r in records if r.path in manifest] + pruned
                 fresh = _drop_known_duplicates(live, records, _final(stream, options, home), report)
@@ -141,7 +142,7 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
                 del manifest[path]
             state.write_state(work, manifest, repeated, report, number, sources, started, "update")
             labels.save(work, labels.load(live).merged(codes.labels_beside(sources)))
-            clusters.publish(work, _joined(signed), previous=live)  # the added and changed articles
+            clusters.publish(work, signed, previous=live)  # the added and changed articles
             home.publish(number, work)
     report.generation = number
     return _finish_report(report, started)
@@ -245,18 +246,12 @@ def _final(stream: ArticleStream, options: BuildOptions, home: IndexHome) -> Ite
     return stream.final(home.entity_cache, options.extract_entities, options.pool)
 
 
-def _signing(batches: Iterable[list[Article]], signed: list) -> Iterator[list[Article]]:
-    """The batches as they pass to the writers, each signed for the story clusters on the way."""
+def _signing(batches: Iterable[list[Article]], signed: SignatureSpill) -> Iterator[list[Article]]:
+    """The batches as they pass to the writers, each signed for the story clusters on the way (to disk:
+    kept in memory until publish they were ~0.5 GB at ×50)."""
     for batch in batches:
-        signed.append(clusters.sign(batch))
+        signed.add(clusters.sign(batch))
         yield batch
-
-
-def _joined(parts: list) -> clusters.Signed:
-    """The batches' signatures as one, the parts let go at once (at ×50 they are ~0.5 GB)."""
-    joined = clusters.Signed.join(parts)
-    parts.clear()
-    return joined
 
 
 def _drop_known_duplicates(live: Path, records: list[FileRecord], batches: Iterable[list[Article]],

@@ -17,8 +17,8 @@ bond issues of different companies share their template. At Jaccard 0.3 recall r
 but precision falls to 0.91 and whole-Reuters clusters of 50 unrelated "X sets quarterly"
 notices appear; precision is preferred, since a wrong merge hides a story behind "N similar".
 
-A rebuild may sign its articles batch by batch (``sign``, ``Signed.join``) and publish the
-joined signatures; ``publish`` also takes the articles themselves.
+A rebuild signs its articles batch by batch (``sign``) into a ``signature_spill.SignatureSpill``
+on disk and publishes that; ``publish`` also takes joined signatures (``Signed.join``) or the articles.
 
 State per generation (``clusters.npz``): article ids (sorted), their signatures and the edges.
 ``update`` keeps the signatures of unchanged articles, signs only added/changed ones, probes
@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from search.index import lsh, minhash
+from search.index.signature_spill import SignatureSpill
 
 FILENAME = "clusters.npz"
 SHINGLE = 2  # words per shingle
@@ -115,11 +116,18 @@ def build_state(ids: list[str], texts: Iterable[tuple[str, str]], settings: Sett
     return state_of(Signed(np.array(ids, dtype=str), *signatures(texts, settings)), settings)
 
 
-def state_of(signed: Signed, settings: Settings = Settings()) -> State:
-    """Clusters of a complete set of signed articles."""
-    order = np.argsort(signed.ids, kind="stable")
-    ids, sigs, figs = signed.ids[order], signed.sigs[order], signed.figs[order]
+def state_of(signed: Signed | SignatureSpill, settings: Settings = Settings()) -> State:
+    """Clusters of a complete set of signed articles (in memory, or spilled: the same state)."""
+    ids, sigs, figs = _sorted(signed, settings)
     return State(ids, sigs, figs, lsh.find_edges(sigs, figs, settings), settings)
+
+
+def _sorted(signed: Signed | SignatureSpill, settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, sigs, figs) ordered by id."""
+    if isinstance(signed, SignatureSpill):
+        return signed.sorted({"sigs": settings.num_perm, "figs": FIGURE_PERM})
+    order = np.argsort(signed.ids, kind="stable")
+    return signed.ids[order], signed.sigs[order], signed.figs[order]
 
 
 def update_state(state: State, live_ids: np.ndarray, added: Signed) -> State:
@@ -225,22 +233,24 @@ def load_column(directory: Path, size: int) -> Column:
 
 
 # -- publish -------------------------------------------------------------------------------------
-def publish(directory: Path, articles: Iterable | Signed, previous: Path | None = None) -> Column:
+def publish(directory: Path, articles: Iterable | Signed | SignatureSpill, previous: Path | None = None) -> Column:
     """Cluster a finished generation before it goes live (called by rebuild and update).
 
     ``articles``: what this run wrote (every article for a rebuild, the added/changed ones
-    for an update), or their signatures when the run signed them batch by batch (``sign``,
-    ``Signed.join``); ``previous``: the live generation an update started from. Its saved
-    state is reused, so an update signs only its own articles; without one (first run,
-    changed settings) every article's text is read back from the index.
+    for an update), or their signatures when the run signed them batch by batch (a
+    ``SignatureSpill``, or ``Signed.join`` of the batches); ``previous``: the live generation an
+    update started from. Its saved state is reused, so an update signs only its own articles;
+    without one (first run, changed settings) every article's text is read back from the index.
     """
     from search.index import columns
 
     directory = Path(directory)
     doc_ids = columns.load(directory).ids
-    signed = articles if isinstance(articles, Signed) else sign(articles)
+    signed = articles if isinstance(articles, Signed | SignatureSpill) else sign(articles)
     state = load_state(previous) if previous is not None else None
     if state is not None:
+        if isinstance(signed, SignatureSpill):
+            signed = Signed(*_sorted(signed, state.settings))
         state = update_state(state, doc_ids[doc_ids != ""], signed)
     elif previous is None:
         state = state_of(signed)

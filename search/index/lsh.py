@@ -10,7 +10,6 @@ signature matrix loads in milliseconds and one sorted pass per band finds the sa
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from search.index.clusters import Settings
 
 SMALL_BUCKET = 32  # buckets up to this size are verified pair by pair; bigger ones as a chain
+ROWS_AT_ONCE = 65_536  # signature rows compared with EMPTY per step (``_has``)
 
 
 @functools.cache
@@ -66,22 +66,21 @@ def components(n: int, edges: np.ndarray) -> np.ndarray:
     return np.unique(labels, return_inverse=True)[1].astype(np.int64)
 
 
-def _band_keys(sigs: np.ndarray, settings: Settings, bands: Iterable[int] | None = None) -> np.ndarray:
-    """One 64-bit key per (article, band): the band's rows mixed by odd multipliers (uint64 wrap-around)."""
-    count, rows = settings.bands
-    bands = list(range(count) if bands is None else bands)
-    mult = np.random.default_rng(settings.seed).integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
-    out = np.zeros((len(sigs), len(bands)), dtype=np.uint64)
+def _band_key(part: np.ndarray, settings: Settings, band: int) -> np.ndarray:
+    """One 64-bit key per article for one band: the band's rows (``part``: [n, rows]) mixed by odd
+    multipliers (uint64 wrap-around). Computed a band at a time, from that band's columns only."""
+    mult = np.random.default_rng(settings.seed).integers(1, 2**63, size=settings.bands[1], dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for column, band in enumerate(bands):
-            part = sigs[:, band * rows:(band + 1) * rows].astype(np.uint64)
-            out[:, column] = (part * mult).sum(axis=1, dtype=np.uint64) ^ np.uint64(band)
-    return out
+        return (part.astype(np.uint64) * (mult | np.uint64(1))).sum(axis=1, dtype=np.uint64) ^ np.uint64(band)
 
 
 def _has(sigs: np.ndarray) -> np.ndarray:
-    """Rows of a non-empty set (an empty set's signature is all EMPTY)."""
-    return ~(sigs == EMPTY).all(axis=1)
+    """Rows of a non-empty set (an empty set's signature is all EMPTY); ``ROWS_AT_ONCE`` rows at a time,
+    since the comparison of every row at once is a byte per slot (64 bytes per article, 0.14 GB at ×100)."""
+    out = np.empty(len(sigs), dtype=bool)
+    for lo in range(0, len(sigs), ROWS_AT_ONCE):
+        out[lo:lo + ROWS_AT_ONCE] = ~(sigs[lo:lo + ROWS_AT_ONCE] == EMPTY).all(axis=1)
+    return out
 
 
 def _pairs_in_buckets(keys: np.ndarray, members: np.ndarray) -> np.ndarray:
@@ -124,7 +123,7 @@ def _probed_pairs(sigs: np.ndarray, usable: np.ndarray, probe: np.ndarray, setti
     starts = np.unique(sigs[probed, band * rows])
     first = sigs[usable, band * rows]
     near = usable[starts[np.minimum(np.searchsorted(starts, first), len(starts) - 1)] == first]
-    keys = _band_keys(sigs[near], settings, [band])[:, 0]
+    keys = _band_key(sigs[near, band * rows:(band + 1) * rows], settings, band)
     hit = np.isin(keys, keys[np.isin(near, probed)])  # only the buckets a probed row falls in
     pairs = _pairs_in_buckets(keys[hit], near[hit])
     return pairs[np.isin(pairs, probe).any(axis=1)]
@@ -154,20 +153,25 @@ def find_edges(sigs: np.ndarray, figs: np.ndarray, settings: Settings,
     """Similar pairs (i < j) among all rows, or (with ``probe``) only pairs touching a probed row.
 
     Band by band: all 16 bands' candidates at once were a rebuild's peak (×10 Reuters: 1.1 GB
-    for 1.09 M edges; now 0.1 GB). A pair already found in an earlier band is not verified again:
+    for 1.09 M edges; now 0.1 GB), and each band's keys are computed when its turn comes (all
+    bands' keys at once are 128 bytes per article, 28 MB at ×10, 0.28 GB at ×100). A pair
+    already found in an earlier band is not verified again:
     copies share every band, and re-verifying them made ×10 Reuters (ten copies of each article)
     cost 42 CPU-s here.
     """
     usable = np.flatnonzero(_has(sigs))
     if not len(usable) or (probe is not None and not len(probe)):
         return np.zeros((0, 2), dtype=np.int64)
-    keys = _band_keys(sigs if len(usable) == len(sigs) else sigs[usable], settings) if probe is None else None
+    whole = len(usable) == len(sigs)
+    rows = settings.bands[1]
     found = np.zeros(0, dtype=np.int64)  # sorted codes of the verified pairs
     for band in range(settings.bands[0]):
-        if keys is None:
+        if probe is not None:
             pairs = _probed_pairs(sigs, usable, probe, settings, band)
         else:
-            pairs = _pairs_in_buckets(keys[:, band], usable)
+            columns = slice(band * rows, (band + 1) * rows)
+            pairs = _pairs_in_buckets(_band_key(sigs[:, columns] if whole else sigs[usable, columns], settings, band),
+                                      usable)
         codes = pair_codes(pairs, len(sigs))
         if len(found) and len(codes):
             at = np.minimum(np.searchsorted(found, codes), len(found) - 1)
