@@ -1,18 +1,11 @@
 """Index stage: turn articles into Whoosh documents and write them into a generation directory.
 
-<<<<<<< HEAD
 A full build cuts the stream of articles into segments of bounded size, each
 written by a worker process of its own; the parent lists them all in one table
-of contents (what Whoosh's MpWriter does with ``multisegment=True``).
-=======
-A full build splits the articles over worker processes; each writes its own
-segment and the parent lists them all in one table of contents (what
-Whoosh's MpWriter does with ``multisegment=True``, minus pickling every
-document through temp files: forked workers already share the article list).
-A worker fills its segment with ``doc_writer`` rather than Whoosh's per-document
+of contents (what Whoosh's MpWriter does with ``multisegment=True``). A worker
+fills its segment with ``doc_writer`` rather than Whoosh's per-document
 ``add_document`` (bench/bench_segment_write.py); ``update`` adds its few articles
 through Whoosh's own writer, which also applies the deletions.
->>>>>>> main
 """
 
 from __future__ import annotations
