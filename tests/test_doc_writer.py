@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import reuters_files
+from segments import one_segment
 from whoosh import query
 from whoosh.qparser import QueryParser
 from whoosh.searching import Searcher
@@ -42,21 +43,7 @@ def _articles(count: int) -> list[Article]:
 
 def _segment(directory: Path, articles: list[Article], lean: bool):
     """A one-segment index, written by the lean writer or by Whoosh's add_document; (index, filler or None)."""
-    directory.mkdir()
-    writer.create(directory)
-    w = whoosh_internals.worker_segment_writer(directory, 0, limitmb=writer.WRITER_LIMIT_MB, codec=writer.codec())
-    filler = None
-    if lean:
-        filler = doc_writer.SegmentFiller(w)
-        for article in articles:
-            filler.add(writer.to_document(article))
-        segment = filler.finish()
-    else:
-        for article in articles:
-            w.add_document(**writer.to_document(article))
-        segment = whoosh_internals.finish_worker_segment(w)
-    whoosh_internals.commit_segments(writer.open_index(directory), [segment], codec=writer.codec())
-    return writer.open_index(directory), filler
+    return one_segment(directory, articles, lean)
 
 
 def _leaf(ix):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from segments import one_segment
 from whoosh.formats import Positions
 from whoosh.qparser import QueryParser
 
@@ -37,21 +38,7 @@ def _articles(count: int) -> list[Article]:
 def _segment(directory: Path, articles: list[Article], install=None, lean: bool = False):
     """A one-segment index written by Whoosh's ``add_document`` (``install(writer)`` may take over the postings)
     or by the build's lean writer."""
-    directory.mkdir()
-    writer.create(directory)
-    w = whoosh_internals.worker_segment_writer(directory, 0, limitmb=writer.WRITER_LIMIT_MB, codec=writer.codec())
-    if lean:
-        filler = doc_writer.SegmentFiller(w)
-        for article in articles:
-            filler.add(writer.to_document(article))
-        segment = filler.finish()
-    else:
-        if install:
-            install(w)
-        writer._add_all(w, articles)
-        segment = whoosh_internals.finish_worker_segment(w)
-    whoosh_internals.commit_segments(writer.open_index(directory), [segment], codec=writer.codec())
-    return writer.open_index(directory)
+    return one_segment(directory, articles, lean, install)[0]
 
 
 def _raw(ix) -> dict:
