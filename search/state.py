@@ -42,8 +42,8 @@ def content_changed(manifest: dict, record: FileRecord) -> bool:
 def write_state(work: Path, manifest: dict, repeated: RepeatedParagraphs, report: RunReport,
                  number: int, sources: list[str], started: float, kind: str) -> None:
     """Columns for the query engine, then meta.json (what stats shows), the manifest and paragraph counts."""
-    columns.build(work)  # numpy facet/date columns, ready when the generation goes live
-    total, undated = count_articles(work)
+    cols = columns.build(work)  # numpy facet/date columns, ready when the generation goes live
+    total, undated = _count_articles(cols)
     meta = {
         "generation": number,
         "kind": kind,
@@ -61,9 +61,8 @@ def write_state(work: Path, manifest: dict, repeated: RepeatedParagraphs, report
     atomic_write(work / "meta.json", json.dumps(meta, indent=1).encode())
 
 
-def count_articles(directory: Path) -> tuple[int, int]:
-    """(articles, undated articles) in an index directory, read off its columns."""
-    cols = columns.load(directory)
+def _count_articles(cols: columns.Columns) -> tuple[int, int]:
+    """(articles, undated articles), read off a generation's columns."""
     return int(cols.live.sum()), int((cols.live & (cols.date == columns.NO_DATE)).sum())
 
 

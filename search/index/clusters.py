@@ -245,7 +245,7 @@ def publish(directory: Path, articles: Iterable | Signed | SignatureSpill, previ
     from search.index import columns
 
     directory = Path(directory)
-    doc_ids = columns.load(directory).ids
+    doc_ids = columns.load_ids(directory)
     signed = articles if isinstance(articles, Signed | SignatureSpill) else sign(articles)
     state = load_state(previous) if previous is not None else None
     if state is not None:

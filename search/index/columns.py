@@ -105,12 +105,28 @@ def index_key(directory: Path) -> str:
     return f"v{VERSION}:{'-' if toc is None else toc}"
 
 
-def build(directory: Path) -> None:
-    """Compute the columns of a finished index and save them beside it (atomic); a no-op when already current."""
+def build(directory: Path) -> Columns:
+    """Compute the columns of a finished index and save them beside it (atomic); the saved ones when already
+    current (e.g. an update that copied the live generation and changed nothing). Returned, so the caller
+    does not read back what was just written."""
     directory = Path(directory)
     if _saved_key(directory) == index_key(directory):
-        return  # e.g. an update that copied the live generation and changed nothing
-    save(compute(directory), directory)
+        return load(directory)
+    columns = compute(directory)
+    save(columns, directory)
+    return columns
+
+
+def load_ids(directory: Path) -> np.ndarray:
+    """Only the article id of every document (story clusters need no more): one member of the saved file."""
+    directory = Path(directory)
+    try:
+        with np.load(directory / FILENAME, allow_pickle=False) as data:
+            if str(data["key"]) == index_key(directory):
+                return data["ids"]
+    except (OSError, KeyError, ValueError):
+        pass
+    return load(directory).ids
 
 
 def _saved_key(directory: Path) -> str | None:
