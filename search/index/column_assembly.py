@@ -10,7 +10,7 @@ import numpy as np
 
 from search.facets import ENTITY_FIELDS, FILTER_FACETS
 from search.index import entity_merge, segment_columns, whoosh_internals
-from search.index.column_data import Columns, Facet, facet_from_pairs
+from search.index.column_data import Basis, Columns, Facet, facet_from_pairs
 
 NO_DATE = segment_columns.NO_DATE
 
@@ -20,29 +20,36 @@ def compute(directory: Path, key: str) -> Columns:
     ix = whoosh_internals.open_unmapped(directory)
     parts, deleted_docs, spell_off = [], [], []
     for segment in whoosh_internals.segments(ix):
-        segment_id = segment.segment_id()
-        part = segment_columns.load_part(directory, segment_id)
-        reader = None
-        if part is None or part.size != segment.doc_count_all():
-            reader = whoosh_internals.segment_reader(ix, segment)
-            part = segment_columns.compute_part(reader, segment_id)
-            with contextlib.suppress(OSError):
-                segment_columns.save_part(part, directory)
-        docs = np.array(sorted(segment.deleted_docs()), dtype=np.int32)
-        gone = _deleted_part(ix, segment, directory, docs, reader)
-        if reader is not None:
-            reader.close()
+        part, docs, gone = segment_part(ix, segment, directory)
         parts.append(part)
         deleted_docs.append(docs)
         spell_off.append(gone)
     with contextlib.suppress(OSError):
         segment_columns.remove_stale(directory, {p.segment_id for p in parts})
-    columns = assemble(key, parts, deleted_docs, spell_off)
-    columns.facets = _merge_entities(columns, directory)
-    return columns
+    return with_entities(assemble(key, parts, deleted_docs, spell_off), directory)
 
 
-def _deleted_part(ix, segment, directory: Path, docs: np.ndarray, reader) -> segment_columns.DeletedPart:
+def segment_part(ix, segment, directory: Path) -> tuple[segment_columns.Part, np.ndarray, segment_columns.DeletedPart]:
+    """One segment's part (saved, else computed from its stored documents and saved), its deleted doc numbers
+    and their spelling counts."""
+    segment_id = segment.segment_id()
+    part = segment_columns.load_part(directory, segment_id)
+    reader = None
+    if part is None or part.size != segment.doc_count_all():
+        reader = whoosh_internals.segment_reader(ix, segment)
+        part = segment_columns.compute_part(reader, segment_id)
+        with contextlib.suppress(OSError):
+            segment_columns.save_part(part, directory)
+    docs = np.array(sorted(segment.deleted_docs()), dtype=np.int32)
+    try:
+        gone = deleted_part(ix, segment, directory, docs, reader)
+    finally:
+        if reader is not None:
+            reader.close()
+    return part, docs, gone
+
+
+def deleted_part(ix, segment, directory: Path, docs: np.ndarray, reader) -> segment_columns.DeletedPart:
     """The spelling counts of a segment's deleted docs, reading only those deleted since the saved account."""
     segment_id = segment.segment_id()
     known = segment_columns.load_deleted(directory, segment_id) if len(docs) else None
@@ -83,12 +90,27 @@ def assemble(key: str, parts: list, deleted_docs: list[np.ndarray], spell_off: l
         for name, (dtype, _) in segment_columns.DOC_COLUMNS.items()
     }
     facets = {name: _assemble_facet(name, parts, offsets, live, size) for name in FILTER_FACETS}
-    words, freq = _sum_counts([p.spell_words for p in parts] + [g.spell_words for g in spell_off],
-                              [p.spell_freq for p in parts] + [-g.spell_freq for g in spell_off])
+    spelling = _sum_counts([p.spell_words for p in parts] + [g.spell_words for g in spell_off],
+                           [p.spell_freq for p in parts] + [-g.spell_freq for g in spell_off])
+    return columns_of(key, live, doc_columns, facets, spelling, [p.segment_id for p in parts], offsets)
+
+
+def columns_of(key: str, live: np.ndarray, doc_columns: dict[str, np.ndarray], facets: dict[str, Facet],
+               spelling: tuple[np.ndarray, np.ndarray], segment_ids: list[str], offsets: np.ndarray) -> Columns:
+    """The columns (facets not yet under the alias map, ``with_entities``) and the ``Basis`` of the next update:
+    segment ids and sizes, the unfiltered spelling totals, the entity facets as assembled."""
+    words, freq = spelling
     keep = freq >= 2
+    basis = Basis(np.array(segment_ids, dtype=str), np.diff(offsets).astype(np.int64), words, freq,
+                  {name: facets[name] for name in ENTITY_FIELDS})
     return Columns(key, live, doc_columns["date"], doc_columns["local"], doc_columns["title_len"],
                    doc_columns["body_len"], doc_columns["hash"], facets, words[keep], freq[keep],
-                   np.where(live, doc_columns["id"], ""))
+                   np.where(live, doc_columns["id"], ""), basis)
+
+
+def with_entities(columns: Columns, directory: Path) -> Columns:
+    columns.facets = _merge_entities(columns, directory)
+    return columns
 
 
 def _assemble_facet(name: str, parts: list, offsets: np.ndarray, live: np.ndarray, size: int) -> Facet:
