@@ -58,6 +58,11 @@ def _assert_same_facet(ours: columns.Facet, reference: columns.Facet, name: str)
         assert np.array_equal(getattr(ours, part), getattr(reference, part)), f"{name}.{part}"
 
 
+def saved(generation: Path) -> columns.Columns:
+    """A generation's saved columns with their basis (``columns.load`` leaves it out: queries never read it)."""
+    return column_data.from_arrays(column_data.read(generation))
+
+
 def reference(live: Path, tmp_path: Path) -> columns.Columns:
     copy = tmp_path / "reference"
     if copy.exists():
@@ -96,7 +101,7 @@ def test_incremental_columns_equal_the_full_assembly(tmp_path, monkeypatch, seed
         live = home.require_live()
         assert full_assemblies == [], f"step {step} fell back to the full assembly"
         monkeypatch.setattr(column_assembly, "compute", real_compute)
-        assert_same(columns.load(live), reference(live, tmp_path))
+        assert_same(saved(live), reference(live, tmp_path))
         monkeypatch.setattr(column_assembly, "compute", lambda *a: full_assemblies.append(a) or real_compute(*a))
         segments = whoosh_internals.segments(whoosh_internals.open_unmapped(live))
         merged += bool(before - {s.segment_id() for s in segments})
@@ -115,11 +120,12 @@ def test_a_base_that_does_not_fit_falls_back_to_the_full_assembly(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     writer.link_copy(live, work)
-    base = columns.load(live)
+    base = saved(live)
     key = columns.index_key(work)
     assert column_update.assemble(work, key, base) is not None
     base.basis.segment_sizes = base.basis.segment_sizes + 1  # sizes that do not match the segments
     assert column_update.assemble(work, key, base) is None
     base.key = f"v{columns.VERSION}:an-ancestor"  # so that build does not take the saved file as current
     column_data.save(base, work)
-    assert_same(columns.build(work), reference(work, tmp_path))
+    columns.build(work)
+    assert_same(saved(work), reference(work, tmp_path))

@@ -151,12 +151,13 @@ def read(directory: Path) -> dict[str, np.ndarray] | None:
         return None
 
 
-def from_arrays(data: dict) -> Columns:
-    """The columns over the saved arrays; KeyError or ValueError when members are missing or do not fit."""
+def from_arrays(data: dict, with_basis: bool = True) -> Columns:
+    """The columns over the saved arrays (the basis only if asked: queries never read it); KeyError or ValueError
+    when members are missing or do not fit."""
     size = len(data["live"])
     facets = {name: _facet(data, name, size) for name in FILTER_FACETS}
     basis = None
-    if "basis.segment_ids" in data:
+    if with_basis and "basis.segment_ids" in data:
         raw = {name: _facet(data, f"basis.raw.{name}", size) for name in ENTITY_FIELDS}
         basis = Basis(data["basis.segment_ids"], data["basis.segment_sizes"], data["basis.spell_words"],
                       data["basis.spell_freq"], raw)

@@ -46,13 +46,8 @@ def index_key(directory: Path) -> str:
 def build(directory: Path) -> Columns:
     """The columns of a finished index, saved beside it (atomic); the saved ones when already current (e.g. an
     update that copied the live generation and changed nothing). Returned, so the caller does not read back what
-    was just written."""
-    directory = Path(directory)
-    try:
-        saved = _saved(directory)
-    except column_file.Damaged:
-        saved = None  # a new generation: its own columns replace the damaged file
-    return _current(directory, saved, save)
+    was just written. A damaged saved file is replaced: this is a new generation's own."""
+    return _current(Path(directory), save, damaged_ok=True)
 
 
 def load(directory: Path) -> Columns:
@@ -61,8 +56,7 @@ def load(directory: Path) -> Columns:
     def save_if_possible(columns: Columns, directory: Path) -> None:
         with contextlib.suppress(OSError):
             save(columns, directory)
-    directory = Path(directory)
-    return _current(directory, _saved(directory), save_if_possible)
+    return _current(Path(directory), save_if_possible, damaged_ok=False)
 
 
 def load_ids(directory: Path) -> np.ndarray:
@@ -80,8 +74,14 @@ def compute(directory: Path) -> Columns:
     return column_assembly.compute(directory, index_key(directory))
 
 
-def _current(directory: Path, saved: Columns | None, store) -> Columns:
+def _current(directory: Path, store, damaged_ok: bool) -> Columns:
     key = index_key(directory)
+    try:
+        saved = _saved(directory, key)
+    except column_file.Damaged:
+        if not damaged_ok:
+            raise
+        saved = None
     if saved is not None and saved.key == key:
         return saved
     columns = column_update.assemble(directory, key, saved) if saved is not None else None
@@ -91,14 +91,14 @@ def _current(directory: Path, saved: Columns | None, store) -> Columns:
     return columns
 
 
-def _saved(directory: Path) -> Columns | None:
-    """The saved columns of this layout version (of this index state or an ancestor's), or None; raises
-    ``column_file.Damaged``."""
+def _saved(directory: Path, key: str) -> Columns | None:
+    """The saved columns of this layout version: this index state's (without the basis, which only the next
+    assembly reads), or an ancestor's (with it); None if there are none; ``column_file.Damaged``."""
     data = column_data.read(directory)
     if data is None or not _key_of(data).startswith(f"v{VERSION}:"):
         return None
     try:
-        return column_data.from_arrays(data)
+        return column_data.from_arrays(data, with_basis=_key_of(data) != key)
     except (KeyError, ValueError) as exc:
         raise column_file.Damaged(f"{directory / FILENAME}: {exc}") from exc
 
