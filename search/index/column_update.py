@@ -159,29 +159,25 @@ def _add_counts(words: np.ndarray, freq: np.ndarray, change_words: np.ndarray,
 def _update_facet(facet: Facet, remap: np.ndarray, new: list, live: np.ndarray, size: int) -> Facet:
     """The base facet's pairs renumbered (gone docs dropped) plus the new segments' pairs; docs grouped by value
     by inserting the new docs after the kept ones of their value, not by sorting everything again."""
+    vocab = np.union1d(facet.vocab, np.concatenate([column.vocab for column, _ in new])) if new else facet.vocab
+    base_to = np.searchsorted(vocab, facet.vocab)  # base value id -> id in vocab (ascending)
     kept_doc = remap[facet.pair_doc]
     kept = kept_doc >= 0
-    kept_doc, kept_val = kept_doc[kept], facet.pair_val[kept]
-    grouped_doc = remap[facet.val_docs]
-    grouped_val = np.repeat(np.arange(len(facet.vocab), dtype=np.int64), np.diff(facet.val_ptr))
-    in_group = grouped_doc >= 0
-    grouped_doc, grouped_val = grouped_doc[in_group], grouped_val[in_group]
-    vocab = np.union1d(facet.vocab, np.concatenate([column.vocab for column, _ in new])) if new else facet.vocab
+    kept_doc, kept_val = kept_doc[kept], base_to[facet.pair_val[kept]]
+    grouped = remap[facet.val_docs]
+    grouped = grouped[grouped >= 0]  # still grouped by value, docs ascending within one
     new_doc, new_val = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for column, start in new:
         doc = column.pair_doc.astype(np.int64) + start
-        val = np.searchsorted(vocab, column.vocab)[column.pair_val]
         alive = live[doc]
         new_doc.append(doc[alive])
-        new_val.append(val[alive])
+        new_val.append(np.searchsorted(vocab, column.vocab)[column.pair_val][alive])
     new_doc, new_val = np.concatenate(new_doc), np.concatenate(new_val)
-    base_to = np.searchsorted(vocab, facet.vocab)
-    values = np.concatenate([base_to[kept_val], new_val])
-    used = np.bincount(values, minlength=len(vocab)) > 0
+    counts = np.bincount(kept_val, minlength=len(vocab))
+    used = counts + np.bincount(new_val, minlength=len(vocab)) > 0
     renumber = np.cumsum(used) - 1
-    new_val = renumber[new_val]
-    order = np.lexsort((new_doc, new_val))
-    at = np.searchsorted(renumber[base_to[grouped_val]], new_val[order], side="right")
-    val_docs = np.insert(grouped_doc, at, new_doc[order]).astype(np.int32)
+    order = np.lexsort((new_doc, new_val))  # a new pair goes after the kept docs of its value and of those before
+    val_docs = np.insert(grouped, np.cumsum(counts)[new_val[order]], new_doc[order]).astype(np.int32)
     pair_doc = np.concatenate([kept_doc, new_doc]).astype(np.int32)
-    return facet_from_groups(vocab[used], pair_doc, renumber[values].astype(np.int32), val_docs, size)
+    pair_val = renumber[np.concatenate([kept_val, new_val])].astype(np.int32)
+    return facet_from_groups(vocab[used], pair_doc, pair_val, val_docs, size)

@@ -9,14 +9,20 @@ Facet values are kept as CSR-like pairs (doc, value id) in doc order — a
 masked ``np.bincount`` counts a whole hit set at once — plus the same pairs
 grouped by value, so a filter on a value is a slice.
 
-Three modules make them: ``column_assembly`` from every segment's part
-(``segment_columns``, computed once when its segment is written), the full way;
-``column_update`` from the previous generation's columns plus the segments an
-``update`` added, merged away or deleted from, so an update's cost follows the
-change, not the archive (Reuters ×50, 1.08 M articles, adding 100 articles:
-``build`` 3.0 s → see docs/scaling.md); ``column_data`` holds the result and
-its file (``column_file``: mapped, so opening a generation reads nothing it
-does not use, and sorts nothing).
+Three modules make them. ``column_assembly``: from every segment's part
+(``segment_columns``, computed once when its segment is written), the full
+way, for a rebuild and whenever nothing better fits. ``column_update``: from
+the previous generation's columns plus the segments an ``update`` added,
+merged away or deleted from, so its cost follows the change, not the archive.
+Measured at Reuters ×50 (1.08 M articles, 29 segments), one update adding 100
+articles under cProfile, same home, same hour: ``build`` 3.04 s from every part
+(1.49 s ``np.unique`` over every part's spelling words, 0.57 s reading every
+part, 0.38 s arg-sorting every facet) → 0.46 s from the previous generation
+(0.20 s of it the five facets' pairs renumbered and merged, 0.07 s the save).
+``column_data`` holds the result and its file (``column_file``: mapped, so a
+serve worker opening a new generation reads nothing it does not use and sorts
+nothing; bench/bench_swap.py at ×10: opening 130–170 → 85–130 ms wall, a
+worker's RSS 233 → 192 MB).
 """
 
 from __future__ import annotations
