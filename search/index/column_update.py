@@ -15,9 +15,10 @@ order, and appends the new ones, so:
 Sorted vocabularies are merged by ``searchsorted`` and a facet's docs grouped by
 value get the new docs inserted after the kept ones of each value (new docs have
 the largest numbers), so nothing is sorted or unique-d over the whole archive.
-Measured at Reuters ×50 (1.08 M articles), adding 100: ``columns.build`` 3.0 s
-before (1.28 s of it ``np.unique`` over every part's spelling words, 0.53 s
-reading every part, 0.36 s arg-sorting every facet) — see docs/scaling.md.
+Measured at Reuters ×50 (1.08 M articles), adding 100 under cProfile:
+``columns.build`` 2.3–3.0 s from every part (1.5 s of it ``np.unique`` over every
+part's spelling words, 0.6 s reading every part, 0.4 s arg-sorting every facet),
+0.4–1.3 s from the base (docs/scaling.md).
 
 Anything unexpected (segments reordered, a size or a deletion account that does
 not match) returns None, and the caller assembles from every part
