@@ -14,11 +14,12 @@ Three modules make them. ``column_assembly``: from every segment's part
 way, for a rebuild and whenever nothing better fits. ``column_update``: from
 the previous generation's columns plus the segments an ``update`` added,
 merged away or deleted from, so its cost follows the change, not the archive.
-Measured at Reuters ×50 (1.08 M articles, 29 segments), one update adding 100
-articles under cProfile, same home, same hour: ``build`` 3.04 s from every part
-(1.49 s ``np.unique`` over every part's spelling words, 0.57 s reading every
-part, 0.38 s arg-sorting every facet) → 0.46 s from the previous generation
-(0.20 s of it the five facets' pairs renumbered and merged, 0.07 s the save).
+Measured at Reuters ×50 (1.08 M articles, 29 segments), updates adding or
+changing 100 articles under cProfile, same home, same hour: ``build`` 2.3–3.2 s
+from every part (1.5 s ``np.unique`` over every part's spelling words, 0.6 s
+reading every part, 0.4 s arg-sorting every facet) → 0.4–1.4 s from the previous
+generation (the five facets' pairs renumbered and merged 0.2–0.4 s; the rest is
+copying and writing the 161 MB of per-document arrays; docs/scaling.md).
 ``column_data`` holds the result and its file (``column_file``: mapped, so a
 serve worker opening a new generation reads nothing it does not use and sorts
 nothing; bench/bench_swap.py at ×10: opening 130–170 → 85–130 ms wall, a
