@@ -176,7 +176,7 @@ def corrupt_live(home: IndexHome, how: str) -> Path:
     elif how == "garbage toc":
         next(live.glob("*.toc")).write_bytes(b"garbage" * 40)
     else:
-        columns = live / "columns.npz"
+        columns = live / "columns.arrays"
         os.truncate(columns, columns.stat().st_size // 2)
     return live
 

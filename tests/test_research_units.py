@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search.index.columns import NO_DATE, _facet_from_pairs
+from search.index.columns import NO_DATE, facet_from_pairs
 from search.query import cooccur
 from search.query.timeline import timeline
 from search.watch import WatchError, Watches, line
@@ -18,7 +18,7 @@ def _facet(pairs: list[tuple[int, str]], size: int):
     ordered = sorted(pairs)
     docs = np.array([d for d, _ in ordered], dtype=np.int32)
     vals = np.array([vocab.index(v) for _, v in ordered], dtype=np.int32)
-    return _facet_from_pairs(np.array(vocab, dtype=str), docs, vals, size)
+    return facet_from_pairs(np.array(vocab, dtype=str), docs, vals, size)
 
 
 def test_lift_ranks_specific_partners_above_ubiquitous_ones():

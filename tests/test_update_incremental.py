@@ -151,7 +151,7 @@ def test_a_generation_without_parts_gets_them_on_load(tmp_path):
     rebuild(home, [str(folder)], BuildOptions(extract_entities=False))
     live = home.require_live()
     expected, spelling = by_article(home.root)
-    for path in live.glob("col*.npz"):
+    for path in [*live.glob(f"{segment_columns.PREFIX}*.npz"), live / columns.FILENAME]:
         path.unlink()
     assert by_article(home.root) == (expected, spelling)
     assert list(live.glob(f"{segment_columns.PREFIX}*.npz"))

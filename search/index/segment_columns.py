@@ -10,7 +10,7 @@ stored document).
 
 Deletions are the one thing that changes for an old segment: they live in the
 table of contents, and the generation's columns mask them out
-(``columns.assemble``). What a mask cannot undo — the spelling counts, which
+(``column_assembly.assemble``). What a mask cannot undo — the spelling counts, which
 are sums — is kept right by ``DeletedPart``: the words of the documents deleted
 so far, read from just those documents.
 
@@ -18,7 +18,7 @@ To add a per-document column: compute it in ``PartRows`` (one entry per local
 doc number, for every doc, deleted or not; ``compute_part`` feeds it the stored
 documents read back, the build's ``doc_writer`` the documents it is writing), name it in ``DOC_COLUMNS``
 with its dtype and empty value, and give ``columns.Columns`` a field of the
-same name; ``columns.assemble`` concatenates every name in ``DOC_COLUMNS``
+same name; ``column_assembly.assemble`` concatenates every name in ``DOC_COLUMNS``
 across segments. A multi-valued column (values per document, like a facet)
 goes in ``PairColumn`` form: add its name to ``pair_column_names``.
 """
