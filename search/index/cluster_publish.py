@@ -80,17 +80,19 @@ def publish(directory: Path, found, settings) -> Result:
     views = [cluster_segments.open_files(directory, sid, int(size), settings)
              for sid, size in zip(layout.ids, np.diff(layout.offsets).tolist(), strict=True)]
     missing = [n for n, view in enumerate(views) if view is None]
+    previous = _previous(directory, settings)
     if missing:
         from search.index.cluster_sources import Sources
 
-        sources = Sources(directory, found, layout.ids, settings)
+        sources = Sources(directory, found, layout.ids, settings, previous)
         for n in missing:
             views[n] = sources.segment_files(layout, n)
         _find_edges(directory, layout, views, missing, settings)
+    extra = relink(directory, layout, views, previous, missing, settings)
     with contextlib.suppress(OSError):
         cluster_segments.remove_stale(directory, set(layout.ids))
-    result = _numbered(layout, views, _previous(directory, settings))
-    save(directory, layout, result, settings)
+    result = _numbered(layout, views, extra, previous)
+    save(directory, layout, result, extra, settings)
     return result
 
 
@@ -106,16 +108,11 @@ def _find_edges(directory: Path, layout: Layout, views: list[SegmentFiles], miss
     else:
         pairs = probe_edges(layout, views, probe, settings)
     owner = layout.locate(pairs)  # [E, 2] segment numbers
-    keep_in = np.where(np.isin(owner[:, 0], missing), owner[:, 0], owner[:, 1])
-    names = np.array(layout.ids, dtype=str)
+    keep_in = np.where(np.isin(owner[:, 0], missing), owner[:, 0], owner[:, 1])  # a new end's segment keeps it
     for n in missing:
-        mine = keep_in == n
-        ends, seg = pairs[mine], owner[mine]
-        local = ends - layout.offsets[seg]
-        edges = Edges(names, *(a.astype(np.int32) for a in (seg[:, 0], local[:, 0], seg[:, 1], local[:, 1])))
         view = views[n]
-        view.edges = edges
-        cluster_segments.write_meta(directory, view.segment_id, view.size, edges, settings)
+        view.edges = as_edges(layout, pairs[keep_in == n])
+        cluster_segments.write_meta(directory, view.segment_id, view.size, view.edges, settings)
 
 
 def _matrix(layout: Layout, views: list[SegmentFiles]) -> tuple[np.ndarray, np.ndarray]:
@@ -182,28 +179,94 @@ def gather(layout: Layout, views: list[SegmentFiles], rows: np.ndarray) -> tuple
     return sigs, figs
 
 
-def generation_edges(layout: Layout, views: list[SegmentFiles]) -> np.ndarray:
-    """The edges of every segment whose two ends are in present segments and live (global doc numbers)."""
+def _ends(layout: Layout, edges: Edges) -> tuple[np.ndarray, np.ndarray]:
+    """Both ends of some edges as global doc numbers, -1 where the end's segment is not in the layout."""
     position = {sid: n for n, sid in enumerate(layout.ids)}
+    here = np.array([position.get(sid, -1) for sid in edges.segments.tolist()], dtype=np.int64)
+    out = []
+    for seg, doc in ((edges.a_seg, edges.a_doc), (edges.b_seg, edges.b_doc)):
+        n = here[seg]
+        out.append(np.where(n >= 0, layout.offsets[np.maximum(n, 0)] + doc, -1))
+    return out[0], out[1]
+
+
+def generation_edges(layout: Layout, edge_sets: list[Edges]) -> np.ndarray:
+    """The edges whose two ends are in present segments and live (global doc numbers)."""
     out = [np.zeros((0, 2), dtype=np.int64)]
-    for view in views:
-        edges = view.edges
-        if not len(edges):
-            continue
-        here = np.array([position.get(sid, -1) for sid in edges.segments.tolist()], dtype=np.int64)
-        a_seg, b_seg = here[edges.a_seg], here[edges.b_seg]
-        present = (a_seg >= 0) & (b_seg >= 0)
-        a = layout.offsets[a_seg[present]] + edges.a_doc[present]
-        b = layout.offsets[b_seg[present]] + edges.b_doc[present]
-        both = layout.live[a] & layout.live[b]
-        out.append(np.column_stack([a[both], b[both]]))
+    for edges in edge_sets:
+        if len(edges):
+            a, b = _ends(layout, edges)
+            both = (a >= 0) & (b >= 0)
+            both[both] = layout.live[a[both]] & layout.live[b[both]]
+            out.append(np.column_stack([a[both], b[both]]))
     return np.vstack(out)
 
 
+def as_edges(layout: Layout, pairs: np.ndarray) -> Edges:
+    """Global doc number pairs as (segment, local doc) ends."""
+    seg = layout.locate(pairs).reshape(-1, 2)
+    local = pairs.reshape(-1, 2) - layout.offsets[seg]
+    return Edges(np.array(layout.ids, dtype=str), *(a.astype(np.int32) for a in (seg[:, 0], local[:, 0], seg[:, 1],
+                                                                                   local[:, 1])))
+
+
+def relink(directory: Path, layout: Layout, views: list[SegmentFiles], previous: dict | None,
+           missing: list[int], settings) -> Edges:
+    """The edges of live docs re-probed because a doc their stored edges led to is gone since the previous
+    generation (deleted, or its segment merged away), with the earlier such edges still valid.
+
+    A bucket bigger than ``lsh.SMALL_BUCKET`` is joined as a chain in doc order; a rebuild chains
+    the docs that remain, so the neighbours of a gap must be linked again (found by
+    ``tests/test_update_incremental.py``: 48 copies of a story fell apart after a file was pruned).
+    """
+    if previous is None:
+        return Edges.empty()
+    carried = previous["extra"]
+    a, b = _ends(layout, carried)
+    kept = (a >= 0) & (b >= 0)
+    carried_pairs = np.column_stack([a[kept], b[kept]])
+    gone = _was_live(layout, previous) & ~layout.live
+    stale = [cluster_segments.open_files(directory, sid, None, settings)
+             for sid in set(previous["segments"].tolist()) - set(layout.ids)]
+    probed = np.zeros(layout.size, dtype=bool)
+    for n in missing:
+        probed[layout.offsets[n]:layout.offsets[n + 1]] = True
+    near = []
+    for edges in [v.edges for v in views] + [f.edges for f in stale if f is not None] + [carried]:
+        if len(edges):
+            a, b = _ends(layout, edges)
+            for this, other in ((a, b), (b, a)):
+                lost = (other < 0) | gone[np.maximum(other, 0)]
+                near.append(this[lost & (this >= 0)])
+    probe = np.unique(np.concatenate(near)) if near else np.zeros(0, dtype=np.int64)
+    probe = probe[layout.live[probe] & ~probed[probe]]
+    found = probe_edges(layout, views, probe, settings) if len(probe) else np.zeros((0, 2), dtype=np.int64)
+    return as_edges(layout, np.vstack([carried_pairs, found]))
+
+
+def _was_live(layout: Layout, previous: dict) -> np.ndarray:
+    """Per doc: it was live in the previous generation (its segment was there, unchanged in size)."""
+    out = np.zeros(layout.size, dtype=bool)
+    for n, lo, hi in _same_segments(layout, previous):
+        out[layout.offsets[n]:layout.offsets[n + 1]] = previous["cluster"][lo:hi] >= 0
+    return out
+
+
+def _same_segments(layout: Layout, previous: dict) -> list[tuple[int, int, int]]:
+    """(segment number here, its first and end doc number in the previous generation) for segments in both."""
+    before = {sid: n for n, sid in enumerate(previous["segments"].tolist())}
+    offsets, out = previous["offsets"], []
+    for n, sid in enumerate(layout.ids):
+        o = before.get(sid)
+        if o is not None and offsets[o + 1] - offsets[o] == layout.offsets[n + 1] - layout.offsets[n]:
+            out.append((n, int(offsets[o]), int(offsets[o + 1])))
+    return out
+
+
 # -- numbering and keys -------------------------------------------------------------------------------
-def _numbered(layout: Layout, views: list[SegmentFiles], previous: dict | None) -> Result:
+def _numbered(layout: Layout, views: list[SegmentFiles], extra: Edges, previous: dict | None) -> Result:
     """Components over the live docs, numbered densely in doc order, with their keys."""
-    labels = lsh.components(layout.size, generation_edges(layout, views))
+    labels = lsh.components(layout.size, generation_edges(layout, [v.edges for v in views] + [extra]))
     has_live = np.zeros(int(labels.max()) + 1 if len(labels) else 0, dtype=bool)
     has_live[labels[layout.live]] = True
     number = np.cumsum(has_live) - 1
@@ -228,13 +291,9 @@ def _numbered(layout: Layout, views: list[SegmentFiles], previous: dict | None) 
 def _unchanged(layout: Layout, cluster: np.ndarray, count: int, previous: dict) -> tuple[np.ndarray, np.ndarray]:
     """The clusters whose members are exactly those of a cluster of the previous generation, and that cluster."""
     old_of = np.full(layout.size, -1, dtype=np.int64)
-    before = {sid: n for n, sid in enumerate(previous["segments"].tolist())}
-    offsets, old_cluster = previous["offsets"], previous["cluster"]
-    for n, sid in enumerate(layout.ids):
-        o = before.get(sid)
-        size = int(layout.offsets[n + 1] - layout.offsets[n])
-        if o is not None and int(offsets[o + 1] - offsets[o]) == size:
-            old_of[layout.offsets[n]:layout.offsets[n + 1]] = old_cluster[offsets[o]:offsets[o] + size]
+    old_cluster = previous["cluster"]
+    for n, lo, hi in _same_segments(layout, previous):
+        old_of[layout.offsets[n]:layout.offsets[n + 1]] = old_cluster[lo:hi]
     live = layout.live
     members, old = cluster[live], old_of[live]
     low = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
@@ -268,12 +327,14 @@ def key_code(smallest_id: bytes | str) -> int:
 
 
 # -- the generation's file ----------------------------------------------------------------------------
-def save(directory: Path, layout: Layout, result: Result, settings) -> None:
+def save(directory: Path, layout: Layout, result: Result, extra: Edges, settings) -> None:
+    """The generation's cluster numbers and keys, its layout (for the next update) and its re-linked edges."""
     tmp = Path(directory) / f".{FILENAME}.{os.getpid()}.tmp"
     with open(tmp, "wb") as handle:
         np.savez(handle, version=np.array(VERSION), settings=np.array(settings.tag()),
                  segments=np.array(layout.ids, dtype=str), offsets=layout.offsets,
-                 cluster=result.cluster, codes=result.codes)
+                 cluster=result.cluster, codes=result.codes, x_segments=extra.segments, x_a_seg=extra.a_seg,
+                 x_a_doc=extra.a_doc, x_b_seg=extra.b_seg, x_b_doc=extra.b_doc)
     os.replace(tmp, Path(directory) / FILENAME)
 
 
@@ -281,7 +342,9 @@ def _previous(directory: Path, settings) -> dict | None:
     """The clusters of the generation this one was copied from (its ``clusters.npz``), if of this layout."""
     with contextlib.suppress(OSError, KeyError, ValueError), np.load(Path(directory) / FILENAME) as data:
         if int(data["version"]) == VERSION and str(data["settings"]) == settings.tag():
-            return {name: data[name] for name in ("segments", "offsets", "cluster", "codes")}
+            out = {name: data[name] for name in ("segments", "offsets", "cluster", "codes")}
+            out["extra"] = Edges(*(data[f"x_{name}"] for name in ("segments", "a_seg", "a_doc", "b_seg", "b_doc")))
+            return out
     return None
 
 

@@ -2,8 +2,10 @@
 
 In order: the signatures the run computed (a rebuild's or an update's ``SignatureSpill``),
 the files of segments merged away in this run (their files are still in the folder,
-hard-linked from the previous generation), and the single ``clusters.npz`` state that
-code before per-segment files kept (an index migrating on its first update). Only ids
+hard-linked from the previous generation; only the docs live there, per the previous
+generation's cluster numbers: a deleted doc may be an older version of a changed article),
+and the single ``clusters.npz`` state that code before per-segment files kept (an index
+migrating on its first update). Only ids
 found nowhere are signed again from the segment's stored title and body. Deleted docs get
 the empty signature: they are never probed nor paired.
 """
@@ -42,9 +44,9 @@ class Table:
 
 
 class Sources:
-    def __init__(self, directory: Path, found, present: list[str], settings):
+    def __init__(self, directory: Path, found, present: list[str], settings, previous: dict | None):
         self.directory, self.settings, self.present = Path(directory), settings, set(present)
-        self.found = found
+        self.found, self.previous = found, previous
         self._tables: list[Table] = []
         self._more = self._load_tables()
 
@@ -55,11 +57,17 @@ class Sources:
                 yield Table(found.all_ids(), found.read)
         elif found is not None and len(found.ids):
             yield Table(found.ids, lambda rows, f=found: (f.sigs[rows], f.figs[rows]))
-        for sid in sorted(cluster_segments.present_ids(self.directory) - self.present):
+        before = {} if self.previous is None else \
+            {sid: n for n, sid in enumerate(self.previous["segments"].tolist())}
+        for sid in sorted(set(before) & cluster_segments.present_ids(self.directory) - self.present):
             files = cluster_segments.open_files(self.directory, sid, None, self.settings)
-            if files is not None and files.size:
-                ids = np.char.decode(np.asarray(files.ids), "utf-8")
-                yield Table(ids, lambda rows, f=files: (f.sigs[rows], f.figs[rows]))
+            offsets = self.previous["offsets"]
+            lo, hi = offsets[before[sid]], offsets[before[sid] + 1]
+            if files is None or files.size != hi - lo:
+                continue
+            live = np.flatnonzero(self.previous["cluster"][lo:hi] >= 0)  # a deleted doc may be an old version
+            ids = np.char.decode(np.asarray(files.ids[live]), "utf-8")
+            yield Table(ids, lambda rows, f=files, at=live: (f.sigs[at[rows]], f.figs[at[rows]]))
         old = _old_state(self.directory, self.settings)
         if old is not None:
             ids, sigs, figs = old
