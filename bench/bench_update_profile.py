@@ -1,6 +1,7 @@
 """Where one ``update`` of 100 articles spends its time, under cProfile: story clusters, columns, the rest.
 
     python bench/bench_update_profile.py --home HOME --sources DIR [DIR ...] [--tree LABEL=DIR ...] [--updates 2]
+        [--home-for LABEL=HOME ...] [--sources-for LABEL=DIR ...]
 
 Each ``--tree LABEL=DIR`` (the ``search`` package of a checkout, e.g. ``git archive`` of an older
 commit; default: this tree) updates its own hard-linked copy of ``--home`` (``private_copy``):
@@ -9,7 +10,8 @@ sources are never written), update 2 changes those 100 articles, and so on. Each
 ``python -m cProfile -o … -m search update --quiet --index TRIAL SOURCES… EXTRA`` in its own
 process; wall and CPU (user + system) come from ``wait4``, the per-function times from the profile
 (cumulative, so under cProfile's overhead). ``--home-for LABEL=HOME`` gives one tree another home
-(e.g. one built by that tree's code). The machine is shared: compare rows of one run.
+(e.g. one built by that tree's code), ``--sources-for LABEL=DIR`` that home's sources.
+The machine is shared: compare rows of one run.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--sources", nargs="+", required=True)
+    parser.add_argument("--sources-for", action="append", default=[], help="LABEL=DIR: that home's sources")
     parser.add_argument("--tree", action="append", default=[], help="LABEL=DIR: the search package of a checkout")
     parser.add_argument("--home-for", action="append", default=[], help="LABEL=HOME: that tree's own home")
     parser.add_argument("--updates", type=int, default=1)
@@ -79,6 +82,7 @@ def main() -> None:
     print("$", shlex.join([Path(sys.executable).name, *sys.argv]))
     trees = [t.split("=", 1) for t in args.tree] or [["this tree", str(ROOT)]]
     homes = dict(h.split("=", 1) for h in args.home_for)
+    sources = {label: [folder] for label, folder in (s.split("=", 1) for s in args.sources_for)}
     args.dir.mkdir(parents=True, exist_ok=True)
     extra = args.dir / "extra.jsonl"
     rows = []
@@ -90,7 +94,7 @@ def main() -> None:
                 extra.write_text(extra_articles(number))
                 profile = args.dir / f"update-{number}.prof"
                 command = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "search", "update", "--quiet",
-                           "--index", str(trial), *args.sources, str(extra)]
+                           "--index", str(trial), *sources.get(label, args.sources), str(extra)]
                 wall, cpu = run(tree, command)
                 rows.append((label, number, wall, cpu, cumulative(profile)))
         finally:

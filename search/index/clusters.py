@@ -18,11 +18,17 @@ but precision falls to 0.91 and whole-Reuters clusters of 50 unrelated "X sets q
 notices appear; precision is preferred, since a wrong merge hides a story behind "N similar".
 
 A rebuild signs its articles batch by batch (``sign``) into a ``signature_spill.SignatureSpill``
-on disk and publishes that; ``publish`` also takes joined signatures (``Signed.join``) or the articles.
+on disk; ``publish`` also takes joined signatures (``Signed.join``) or the articles.
 
-State per generation (``clusters.npz``): article ids (sorted), their signatures and the edges.
-``update`` keeps the signatures of unchanged articles, signs only added/changed ones, probes
-only those against the bands, and recomputes the components (``components``, near-linear in edges).
+The state lives per Whoosh segment (``cluster_segments``): its signatures, per band its sorted band
+keys, and the edges found when it was written, in files written once beside the segment and
+hard-linked into later generations with it. A generation keeps only its cluster number per doc
+and each cluster's key (``clusters.npz``). ``update`` works on its own segment (``cluster_publish``):
+signs only the added and changed articles, probes them with a ``searchsorted`` per band per segment,
+re-links the neighbours of docs it deleted, recomputes the components (linear passes over the edges)
+and keeps the key of every cluster whose members did not change. Before, one ``clusters.npz`` held
+every signature and edge and each update read, merged and rewrote it whole: ×50 Reuters (1.08 M
+articles), 4.2 of an update's 9.3 s (``bench/bench_update_profile.py``; figures in docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -72,7 +78,7 @@ class Settings:
 
 @dataclass
 class State:
-    """What the next ``update`` needs: every article's signature and the verified similar pairs."""
+    """Every article's signature and the similar pairs, all in memory: the whole-matrix reference (tests, bench)."""
 
     ids: np.ndarray  # str, sorted, unique
     sigs: np.ndarray  # uint32 [N, num_perm]
