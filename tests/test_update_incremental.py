@@ -205,15 +205,28 @@ def test_updated_clusters_equal_a_rebuild_after_every_step(tmp_path, monkeypatch
         else:
             gone = files.pop(rng.randrange(len(files)))
             (folder / f"story{gone}.jsonl").unlink()
-        before = segment_ids(home.require_live())
+        previous = home.require_live()
+        before = segment_ids(previous)
         update(home, [str(folder)], options)
-        merged |= bool(before - segment_ids(home.require_live()) - {""})
+        merged |= bool(before - segment_ids(home.require_live()))
+        _assert_kept_cluster_files_linked(previous, home.require_live())
         fresh = IndexHome(tmp_path / f"b{step}")
         rebuild(fresh, [str(folder)], options)
         got, expected = cluster_keys(home.require_live()), cluster_keys(fresh.require_live())
         assert got == expected, f"step {step}: {action}"
     assert merged == merging
     assert len(set(got.values())) < len(got) / 2  # stories did cluster
+
+
+def _assert_kept_cluster_files_linked(previous: Path, live: Path) -> None:
+    """A segment in both generations keeps its cluster files (same inodes): the update did not rewrite them."""
+    kept = segment_ids(previous) & segment_ids(live)
+    for sid in kept:
+        for name in (*cluster_segments.ARRAYS, "meta"):
+            old, new = (cluster_segments.path(g, sid, name) for g in (previous, live))
+            assert old.stat().st_ino == new.stat().st_ino, new.name
+    assert {p.name[len(cluster_segments.PREFIX):].split(".", 1)[0]
+            for p in live.glob(f"{cluster_segments.PREFIX}*")} == segment_ids(live)  # merged-away ones removed
 
 
 def test_an_index_without_segment_cluster_files_migrates_on_update(tmp_path):
