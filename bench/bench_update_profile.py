@@ -10,7 +10,8 @@ sources are never written), update 2 changes those 100 articles, and so on. Each
 ``python -m cProfile -o … -m search update --quiet --index TRIAL SOURCES… EXTRA`` in its own
 process; wall and CPU (user + system) come from ``wait4``, the per-function times from the profile
 (cumulative, so under cProfile's overhead). ``--home-for LABEL=HOME`` gives one tree another home
-(e.g. one built by that tree's code), ``--sources-for LABEL=DIR`` that home's sources.
+(e.g. one built by that tree's code), ``--sources-for LABEL=DIR`` that home's sources; ``--plain``
+runs without the profiler (wall and CPU only).
 The machine is shared: compare rows of one run.
 """
 
@@ -59,7 +60,7 @@ def cumulative(profile: Path) -> dict[str, float]:
 
 def run(tree: str, command: list[str]) -> tuple[float, float]:
     started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": tree},
+    proc = subprocess.Popen(command, cwd=tree, env={**os.environ, "PYTHONPATH": tree},  # -m: cwd first on the path
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     err = proc.stderr.read().decode(errors="replace")
@@ -77,6 +78,7 @@ def main() -> None:
     parser.add_argument("--tree", action="append", default=[], help="LABEL=DIR: the search package of a checkout")
     parser.add_argument("--home-for", action="append", default=[], help="LABEL=HOME: that tree's own home")
     parser.add_argument("--updates", type=int, default=1)
+    parser.add_argument("--plain", action="store_true", help="no profiler: wall and CPU only")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/bench-update-profile"))
     args = parser.parse_args()
     print("$", shlex.join([Path(sys.executable).name, *sys.argv]))
@@ -92,11 +94,12 @@ def main() -> None:
         try:
             for number in range(1, args.updates + 1):
                 extra.write_text(extra_articles(number))
-                profile = args.dir / f"update-{number}.prof"
-                command = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "search", "update", "--quiet",
+                profile = args.dir / f"{label}-update-{number}.prof"
+                profiler = [] if args.plain else ["-m", "cProfile", "-o", str(profile)]
+                command = [sys.executable, *profiler, "-m", "search", "update", "--quiet",
                            "--index", str(trial), *sources.get(label, args.sources), str(extra)]
                 wall, cpu = run(tree, command)
-                rows.append((label, number, wall, cpu, cumulative(profile)))
+                rows.append((label, number, wall, cpu, {} if args.plain else cumulative(profile)))
         finally:
             shutil.rmtree(trial, ignore_errors=True)
             extra.unlink(missing_ok=True)
@@ -104,7 +107,7 @@ def main() -> None:
     print("|---|---:|---:|---:|" + "---:|" * len(FUNCTIONS))
     for label, number, wall, cpu, times in rows:
         print(f"| {label} | {number} | {wall:.1f} | {cpu:.1f} | "
-              + " | ".join(f"{times[name]:.2f}" for name in FUNCTIONS) + " |")
+              + " | ".join(f"{times[name]:.2f}" if times else "" for name in FUNCTIONS) + " |")
 
 
 if __name__ == "__main__":
