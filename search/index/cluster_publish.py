@@ -102,7 +102,7 @@ def _find_edges(directory: Path, layout: Layout, views: list[SegmentFiles], miss
     probe = np.concatenate([np.arange(layout.offsets[n], layout.offsets[n + 1]) for n in missing])
     probe = probe[layout.live[probe]]
     if len(probe) > WHOLE_SHARE * max(int(layout.live.sum()), 1):
-        sigs, figs = _matrix(layout, views)
+        sigs, figs = _matrix(directory, layout, views)
         pairs = lsh.find_edges(sigs, figs, settings, probe=None if len(probe) == layout.live.sum() else probe)
         del sigs, figs
     else:
@@ -115,13 +115,22 @@ def _find_edges(directory: Path, layout: Layout, views: list[SegmentFiles], miss
         cluster_segments.write_meta(directory, view.segment_id, view.size, view.edges, settings)
 
 
-def _matrix(layout: Layout, views: list[SegmentFiles]) -> tuple[np.ndarray, np.ndarray]:
-    """Every doc's signatures in global doc order, deleted docs as empty sets (no bucket takes them)."""
-    sigs = np.concatenate([np.asarray(v.sigs) for v in views]) if views else np.zeros((0, 0), np.uint32)
-    figs = np.concatenate([np.asarray(v.figs) for v in views]) if views else np.zeros((0, 0), np.uint32)
-    sigs[~layout.live] = EMPTY
-    figs[~layout.live] = EMPTY
-    return sigs, figs
+def _matrix(directory: Path, layout: Layout, views: list[SegmentFiles]) -> tuple[np.ndarray, np.ndarray]:
+    """Every doc's signatures in global doc order, deleted docs as empty sets (no bucket takes them).
+
+    Read segment by segment into one array, not through the maps: pages touched through a map count
+    in the process's peak RSS on top of the copy (×10 Reuters rebuild: 391 MB peak against 346 before
+    per-segment files; read: 347 MB)."""
+    out = []
+    for name in ("sigs", "figs"):
+        width = views[0].sigs.shape[1] if name == "sigs" else views[0].figs.shape[1]
+        rows = np.empty((layout.size, width), dtype=np.uint32)
+        for n, view in enumerate(views):
+            rows[layout.offsets[n]:layout.offsets[n + 1]] = np.load(
+                cluster_segments.path(directory, view.segment_id, name), allow_pickle=False)
+        rows[~layout.live] = EMPTY
+        out.append(rows)
+    return out[0], out[1]
 
 
 def probe_edges(layout: Layout, views: list[SegmentFiles], probe: np.ndarray, settings) -> np.ndarray:

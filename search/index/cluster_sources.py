@@ -54,7 +54,7 @@ class Sources:
         found = self.found
         if isinstance(found, SignatureSpill):
             if len(found):
-                yield Table(found.all_ids(), found.read)
+                yield Table(found.take_ids(), found.read)
         elif found is not None and len(found.ids):
             yield Table(found.ids, lambda rows, f=found: (f.sigs[rows], f.figs[rows]))
         before = {} if self.previous is None else \

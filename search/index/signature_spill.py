@@ -50,9 +50,12 @@ class SignatureSpill:
         for handle in self._files.values():
             handle.close()
 
-    def all_ids(self) -> np.ndarray:
-        """Every row's article id, in the order the rows were added."""
-        return np.concatenate(self.ids) if self.ids else np.zeros(0, dtype=str)
+    def take_ids(self) -> np.ndarray:
+        """Every row's article id, in the order the rows were added; the spill lets go of its own (only
+        ``read`` by row number works after this)."""
+        ids = np.concatenate(self.ids) if self.ids else np.zeros(0, dtype=str)
+        self.ids = []
+        return ids
 
     def read(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(sigs, figs) of the given rows (numbers in adding order), ``CHUNK_ROWS`` rows per map of the files."""
