@@ -295,3 +295,21 @@ def test_a_story_copied_past_a_small_bucket_stays_one_cluster_when_copies_go(tmp
     got = cluster_keys(home.require_live())
     assert got == cluster_keys(fresh.require_live())
     assert len(set(got.values())) == 2
+
+
+def test_a_damaged_segment_cluster_file_is_written_again(tmp_path):
+    """A truncated per-segment file costs only its segment: the next update signs that segment's stored texts
+    again (its signatures are nowhere else), and the clusters equal a rebuild's."""
+    rng = random.Random(6)
+    pool = [" ".join(rng.choices(STORY_WORDS, k=60)) for _ in range(4)]
+    folder, options = tmp_path / "src", BuildOptions(extract_entities=False)
+    for file_no in range(3):
+        story_file(folder, rng, pool, file_no, 1)
+    home = IndexHome(tmp_path / "a")
+    rebuild(home, [str(folder / f"story{n}.jsonl") for n in range(2)], options)
+    for item in home.require_live().glob(f"{cluster_segments.PREFIX}*.sigs.npy"):
+        item.write_bytes(item.read_bytes()[:100])
+    update(home, [str(folder)], options)
+    fresh = IndexHome(tmp_path / "b")
+    rebuild(fresh, [str(folder)], options)
+    assert cluster_keys(home.require_live()) == cluster_keys(fresh.require_live())

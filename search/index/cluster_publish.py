@@ -6,14 +6,26 @@
    gets its signatures by article id from what is at hand (the run's signatures, the files of
    segments merged away, the single ``clusters.npz`` state older code kept), signing its stored
    texts only for ids found nowhere;
-2. their live documents are probed against every segment's band index (``probe``), or, when
+2. their live documents are probed against every segment's band index (``probe_edges``), or, when
    they are most of the index (a rebuild), ``lsh.find_edges`` runs once over the whole matrix;
    the verified edges go into the new segments' meta files;
-3. the generation's edges are the union of its segments' edges with both ends present and live;
-   their components (``lsh.components``, linear passes) are numbered densely over live docs;
-4. a cluster's public key is ``clusters.cluster_key`` of its smallest article id. A cluster with
+3. the live docs whose stored edges led to a doc gone since the previous generation are probed
+   again (``relink``: a big bucket's chain closes over the gap, as a rebuild's chain does);
+4. the generation's edges are the union of its segments' edges (and of those re-linked ones) with
+   both ends present and live; their components (``lsh.components``, linear passes) are numbered
+   densely over live docs;
+5. a cluster's public key is ``clusters.cluster_key`` of its smallest article id. A cluster with
    exactly the members of a cluster of the previous generation (``clusters.npz``, hard-linked
    in by ``update``) keeps its key; only the others read their members' ids (mapped files).
+
+×50 Reuters (1.08 M articles, ~30 segments), one update of 100 articles under cProfile: 0.45-0.77 s
+here, 3.6-4.0 s before (one ``clusters.npz`` of every signature read and rewritten); the rest of it
+is mostly the components (0.1-0.2 s) and opening the segments' files (0.1-0.15 s).
+
+Known limit, as before: a bucket of more than ``lsh.SMALL_BUCKET`` docs is joined as a chain in doc
+order, and an update keeps the verified edges it found earlier; where a big bucket's members do not
+all verify against their chain neighbours, an update can keep joined what a rebuild's chain (over
+another doc order) splits. Exact and lightly edited copies verify; the differential tests hold.
 """
 
 from __future__ import annotations
