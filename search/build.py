@@ -142,7 +142,7 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
                 del manifest[path]
             state.write_state(work, manifest, repeated, report, number, sources, started, "update")
             labels.save(work, labels.load(live).merged(codes.labels_beside(sources)))
-            clusters.publish(work, signed, previous=live)  # the added and changed articles
+            clusters.publish(work, signed)  # the added and changed articles
             home.publish(number, work)
     report.generation = number
     return _finish_report(report, started)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
 import pytest
+from cluster_check import cluster_keys
 
-from search.index import clusters, lsh
+from search.build import BuildOptions, rebuild
+from search.index import cluster_publish, cluster_segments, clusters, columns, lsh, minhash
+from search.index.generations import IndexHome
 
 WORDS = [f"w{i}" for i in range(3000)]
 
@@ -71,42 +75,67 @@ def test_template_stories_with_different_figures_stay_apart():
     assert all(len(group) == 1 for group in found if "d0" not in group)
 
 
-def test_update_agrees_with_full_build(corpus):
-    items = list(corpus.items())
-    first = dict(items[:5])
-    state = clusters.build_state(list(first), first.values())
-    # "a-edit" replaced by a different story, "b" added, "a-copy" deleted
-    rng = random.Random(9)
-    later = {**dict(items[5:]), "a-edit": ("Changed", story(rng)), "b": corpus["b"]}
-    live = np.array([k for k in {**first, **later} if k != "a-copy"])
-    added = clusters.Signed(np.array(list(later)), *clusters.signatures(later.values()))
-    updated = clusters.update_state(state, live, added)
-    final = {k: v for k, v in {**first, **later}.items() if k != "a-copy"}
-    full = clusters.build_state(list(final), final.values())
-    assert updated.ids.tolist() == full.ids.tolist()
-    assert partition(updated.components(), updated.ids) == partition(full.components(), full.ids)
-    assert {"a", "a-retitled"} in partition(updated.components(), updated.ids)
+def fake_layout(sizes: list[int], live: np.ndarray, sigs: np.ndarray, figs: np.ndarray):
+    """Segments of the given sizes over the rows of a signature matrix, as ``cluster_publish`` sees a generation."""
+    settings = clusters.Settings()
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    views = []
+    for n in range(len(sizes)):
+        part = slice(offsets[n], offsets[n + 1])
+        keys, docs = cluster_segments.band_index(sigs[part], settings)
+        views.append(cluster_segments.SegmentFiles(f"s{n}", sizes[n], sigs[part], figs[part],
+                                                   np.array([b"x"] * sizes[n]), keys, docs,
+                                                   cluster_segments.Edges.empty()))
+    return cluster_publish.Layout(None, [], [f"s{n}" for n in range(len(sizes))], offsets, live), views
 
 
-def test_column_aligns_with_doc_numbers_and_keys_are_stable(corpus, tmp_path):
-    state = clusters.build_state(list(corpus), corpus.values())
-    doc_ids = np.array(["b-edit", "", "a-copy", "a", "c", "b"])  # a generation's doc order, one deleted doc
-    column = clusters.save(state, doc_ids, tmp_path)
-    assert column.cluster[1] == -1
-    assert column.cluster[2] == column.cluster[3] and column.cluster[0] == column.cluster[5]
-    assert len({column.cluster[3], column.cluster[4], column.cluster[5]}) == 3
-    assert column.keys[column.cluster[3]] == clusters.cluster_key("a")  # smallest id of the cluster
-    assert column.number_of(clusters.cluster_key("b")) == column.cluster[5]
-    loaded = clusters.load_column(tmp_path, len(doc_ids))
-    assert loaded.cluster.tolist() == column.cluster.tolist()
-    again = clusters.load_state(tmp_path)
-    assert again is not None and again.ids.tolist() == state.ids.tolist()
-    assert clusters.load_state(tmp_path, clusters.Settings(threshold=0.9)) is None  # other settings: rebuild
+def test_probing_segments_finds_the_edges_probing_the_whole_matrix_finds():
+    """Per-segment band indexes give ``lsh.find_edges(probe=…)``'s edges, small and big (chained) buckets,
+    deleted docs left out of their buckets."""
+    rng = random.Random(5)
+    texts = []
+    for n in range(12):
+        body = story(rng)
+        copies = [1, 2, 5, lsh.SMALL_BUCKET + 8][n % 4]  # one story copied past a small bucket
+        texts += [(f"t{n}", body if c % 3 else edited(rng, body)) for c in range(copies)]
+    texts += [("", "")] * 3
+    order = list(range(len(texts)))
+    rng.shuffle(order)
+    sigs, figs = clusters.signatures([texts[i] for i in order])
+    nprng = np.random.default_rng(2)
+    live = nprng.random(len(texts)) > 0.15
+    dead_sigs, dead_figs = sigs.copy(), figs.copy()
+    dead_sigs[~live], dead_figs[~live] = minhash.EMPTY, minhash.EMPTY  # how the whole-matrix path drops them
+    sizes = [40, 7, 1, len(texts) - 48]
+    layout, views = fake_layout(sizes, live, sigs, figs)
+    settings = clusters.Settings()
+    for probe in (np.arange(40, 48), np.flatnonzero(nprng.random(len(texts)) < 0.2), np.arange(len(texts))):
+        found = cluster_publish.probe_edges(layout, views, probe, settings)
+        expected = lsh.find_edges(dead_sigs, dead_figs, settings, probe=probe[live[probe]])
+        assert sorted(map(tuple, found.tolist())) == sorted(map(tuple, expected.tolist()))
+    assert len(found) == len(lsh.find_edges(dead_sigs, dead_figs, settings))
+
+
+def test_cluster_keys_are_the_smallest_id_and_numbers_are_dense(corpus, tmp_path):
+    records = [{"id": i, "title": t, "body": b or "-"} for i, (t, b) in corpus.items()]
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    home = IndexHome(tmp_path / "ix")
+    rebuild(home, [str(tmp_path / "src")], BuildOptions(extract_entities=False))
+    live = home.require_live()
+    keys = cluster_keys(live)
+    assert keys["a"] == keys["a-copy"] == keys["a-edit"] == clusters.cluster_key("a")  # the smallest id
+    assert keys["b-edit"] == clusters.cluster_key("b") and keys["c"] == clusters.cluster_key("c")
+    column = clusters.load_column(live, len(columns.load_ids(live)))
+    assert sorted(set(column.cluster.tolist())) == list(range(len(column)))
+    assert column.number_of(clusters.cluster_key("b")) is not None
+    assert column.number_of("0x" + clusters.cluster_key("b")[2:]) is None
+    assert column.mask(clusters.cluster_key("a")).sum() == 4
 
 
 def test_missing_column_means_every_doc_alone(tmp_path):
     column = clusters.load_column(tmp_path, 3)
-    assert column.cluster.tolist() == [0, 1, 2] and len(set(column.keys.tolist())) == 3
+    assert column.cluster.tolist() == [0, 1, 2] and len({column.key(n) for n in range(3)}) == 3
 
 
 def test_bucket_pairs_are_every_pair_of_a_small_bucket_and_a_chain_through_a_big_one():
@@ -115,7 +144,7 @@ def test_bucket_pairs_are_every_pair_of_a_small_bucket_and_a_chain_through_a_big
     keys = np.repeat(rng.permutation(len(sizes)).astype(np.uint64) * np.uint64(2**40), sizes)
     members = rng.permutation(len(keys)).astype(np.int64) * 3
     shuffle = rng.permutation(len(keys))
-    found = lsh._pairs_in_buckets(keys[shuffle], members[shuffle])
+    found = lsh.pairs_in_buckets(keys[shuffle], members[shuffle])
     expected, lo = set(), 0
     for size in sizes:  # stable sort keeps the shuffled order inside a bucket: the chain follows it
         group = [int(m) for m in members[shuffle][np.sort(np.flatnonzero(keys[shuffle] == keys[lo]))]]
@@ -152,12 +181,3 @@ def test_components_equal_scipys():
         graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
         expected = csgraph.connected_components(graph, directed=False)[1]
         assert lsh.components(n, edges.reshape(-1, 2)).tolist() == expected.tolist(), (n, m)
-
-
-def test_among_is_isin_for_sorted_unique_ids():
-    rng = np.random.default_rng(8)
-    ids = np.unique(np.array([f"r-{n}" for n in rng.integers(0, 500, 200)]))
-    for values in (ids[rng.permutation(len(ids))[:50]], np.array(["zzz", "", "a", *ids[:3]]), np.array([], dtype=str),
-                   np.array([f"r-{n}" for n in rng.integers(0, 500, 300)])):
-        assert clusters._among(ids, values).tolist() == np.isin(ids, values).tolist()
-    assert clusters._among(np.array([], dtype=str), np.array(["a"])).tolist() == []

@@ -30,6 +30,6 @@ def test_collapsed_order_grows_its_prefix_until_k_clusters():
 
 def test_members_and_groups_count_hits_per_cluster():
     hits = np.array([0, 1, 3, 5, 7])
-    counts = members_in(hits, Column(CLUSTER, np.array([f"c{i}" for i in range(10)])))
+    counts = members_in(hits, Column(CLUSTER, np.arange(10, dtype=np.uint64)))
     assert counts[0] == 2 and counts[1] == 2 and counts[5] == 1
     assert np.count_nonzero(counts) == 3  # the collapsed results

@@ -12,7 +12,7 @@ import pytest
 from conftest import reuters_files, write_jsonl
 
 from search.cli import main
-from search.index import clusters
+from search.index import cluster_segments, clusters
 from search.index.generations import IndexHome
 from web import create_app
 
@@ -101,16 +101,21 @@ def test_update_keeps_clusters_right(home: Path, tmp_path: Path):
 
 
 def test_update_over_clusters_signed_another_way_signs_every_article_again(home: Path, tmp_path: Path):
-    """A live generation whose saved state came from another signing scheme (datasketch's, before numpy):
+    """A live generation whose segment files came from another signing scheme (datasketch's, before numpy):
     the update cannot mix the two, so it re-signs every stored article and the clusters stay right."""
     live = IndexHome(home).require_live()
-    with np.load(live / "clusters.npz") as data:
-        saved = dict(data)
-    assert str(saved["settings"]).endswith("/" + clusters.SCHEME)
-    saved["settings"] = np.array("2/64/0.4/0.5/1")  # the tag datasketch-signed generations carry
-    chain = np.arange(len(saved["ids"]) - 1)
-    saved["edges"] = np.column_stack([chain, chain + 1])  # one cluster of everything, if this state were reused
-    np.savez(live / "clusters.npz", **saved)
+    metas = sorted(live.glob(f"{cluster_segments.PREFIX}*.npz"))
+    assert metas
+    for meta in metas:
+        with np.load(meta) as data:
+            saved = dict(data)
+        assert str(saved["settings"]).endswith("/" + clusters.SCHEME)
+        saved["settings"] = np.array("2/64/0.4/0.5/1")  # the tag datasketch-signed generations carry
+        chain = np.arange(int(saved["size"]) - 1, dtype=np.int32)
+        zero = np.zeros(len(chain), dtype=np.int32)  # one cluster of everything, if these files were reused
+        saved.update(segments=np.array([meta.name[len(cluster_segments.PREFIX):-4]]), a_seg=zero, a_doc=chain,
+                     b_seg=zero, b_doc=chain + 1)
+        np.savez(meta, **saved)
     write_jsonl(tmp_path / "corpus" / "more.jsonl", [
         {"id": "d1", "title": "New story", "body": body(7), "date": "2024-06-02"}])
     assert main(["update", "--index", str(home), "--quiet", str(tmp_path / "corpus")]) == 0

@@ -49,11 +49,11 @@ def test_band_at_a_time_equals_all_bands_at_once(reuters_batches):
     signed = clusters.Signed.join(reuters_batches)
     settings = clusters.Settings()
     count, rows = settings.bands
-    keys = np.column_stack([lsh._band_key(signed.sigs[:, b * rows:(b + 1) * rows], settings, b) for b in range(count)])
-    usable = np.flatnonzero(lsh._has(signed.sigs))
-    codes = lsh.pair_codes(np.vstack([lsh._pairs_in_buckets(keys[usable, b], usable) for b in range(count)]),
+    keys = np.column_stack([lsh.band_key(signed.sigs[:, b * rows:(b + 1) * rows], settings, b) for b in range(count)])
+    usable = np.flatnonzero(lsh.has_set(signed.sigs))
+    codes = lsh.pair_codes(np.vstack([lsh.pairs_in_buckets(keys[usable, b], usable) for b in range(count)]),
                            len(signed.ids))
-    expected = lsh._verified(codes, signed.sigs, signed.figs, settings)
+    expected = lsh.verified(codes, signed.sigs, signed.figs, settings)
     found = lsh.find_edges(signed.sigs, signed.figs, settings)
     assert np.array_equal(found[:, 0] * len(signed.ids) + found[:, 1], expected)
 

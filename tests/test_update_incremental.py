@@ -12,11 +12,13 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pytest
+from cluster_check import cluster_keys
 from conftest import write_jsonl
 
 from search.build import BuildOptions, rebuild, update
 from search.facets import FILTER_FACETS
-from search.index import columns, segment_columns, whoosh_internals
+from search.index import cluster_segments, clusters, columns, segment_columns, whoosh_internals
 from search.index.generations import IndexHome
 from search.query.engine import SearchEngine
 from search.query.params import SearchParams
@@ -155,3 +157,159 @@ def test_a_generation_without_parts_gets_them_on_load(tmp_path):
         path.unlink()
     assert by_article(home.root) == (expected, spelling)
     assert list(live.glob(f"{segment_columns.PREFIX}*.npz"))
+
+
+# -- story clusters ---------------------------------------------------------------------------------
+STORY_WORDS = [f"w{i}" for i in range(2000)]
+
+
+def story_file(folder: Path, rng: random.Random, pool: list[str], file_no: int, version: int) -> None:
+    """Articles telling stories of a shared pool (copied whole or lightly edited), so clusters span files."""
+    rows = []
+    for n in range(rng.randint(3, 12)):
+        words = rng.choice(pool).split(" ")
+        if rng.random() < 0.5:
+            words = [rng.choice(STORY_WORDS) if rng.random() < 0.04 else w for w in words]
+        rows.append({"id": f"s{file_no}-{n}", "title": f"story v{version}", "body": " ".join(words) + ".",
+                     "date": f"2024-01-{1 + n:02d}"})
+    write_jsonl(folder / f"story{file_no}.jsonl", rows)
+
+
+def segment_ids(live: Path) -> set[str]:
+    return {s.segment_id() for s in whoosh_internals.segments(whoosh_internals.open_unmapped(live))}
+
+
+@pytest.mark.parametrize("merging", [True, False])
+def test_updated_clusters_equal_a_rebuild_after_every_step(tmp_path, monkeypatch, merging):
+    """Random adds, changes and pruned deletions, one small segment each (so small segments merge, or, as
+    a big archive's segments, never do): after every update, every article's cluster key equals the one a
+    rebuild of the same folder gives it."""
+    if not merging:
+        monkeypatch.setattr("search.index.writer.SMALL_SEGMENT_DOCS", 0)
+    rng = random.Random(21)
+    pool = [" ".join(rng.choices(STORY_WORDS, k=60)) for _ in range(8)]
+    folder, options = tmp_path / "src", BuildOptions(extract_entities=False, prune=True)
+    files = list(range(3))
+    for file_no in files:
+        story_file(folder, rng, pool, file_no, 1)
+    home = IndexHome(tmp_path / "a")
+    rebuild(home, [str(folder)], options)
+    merged = False
+    for step in range(14):
+        action = rng.choice(["add", "add", "change", "delete"] if len(files) > 2 else ["add"])
+        if action == "add":
+            files.append(max(files) + 1)
+            story_file(folder, rng, pool, files[-1], 1)
+        elif action == "change":
+            story_file(folder, rng, pool, rng.choice(files), step + 2)
+        else:
+            gone = files.pop(rng.randrange(len(files)))
+            (folder / f"story{gone}.jsonl").unlink()
+        previous = home.require_live()
+        before = segment_ids(previous)
+        update(home, [str(folder)], options)
+        merged |= bool(before - segment_ids(home.require_live()))
+        _assert_kept_cluster_files_linked(previous, home.require_live())
+        fresh = IndexHome(tmp_path / f"b{step}")
+        rebuild(fresh, [str(folder)], options)
+        got, expected = cluster_keys(home.require_live()), cluster_keys(fresh.require_live())
+        assert got == expected, f"step {step}: {action}"
+    assert merged == merging
+    assert len(set(got.values())) < len(got) / 2  # stories did cluster
+
+
+def _assert_kept_cluster_files_linked(previous: Path, live: Path) -> None:
+    """A segment in both generations keeps its cluster files (same inodes): the update did not rewrite them."""
+    kept = segment_ids(previous) & segment_ids(live)
+    for sid in kept:
+        for name in (*cluster_segments.ARRAYS, "meta"):
+            old, new = (cluster_segments.path(g, sid, name) for g in (previous, live))
+            assert old.stat().st_ino == new.stat().st_ino, new.name
+    assert {p.name[len(cluster_segments.PREFIX):].split(".", 1)[0]
+            for p in live.glob(f"{cluster_segments.PREFIX}*")} == segment_ids(live)  # merged-away ones removed
+
+
+def test_an_index_without_segment_cluster_files_migrates_on_update(tmp_path):
+    """Generations written before per-segment cluster files: the first update takes the signatures from the old
+    single state when it was signed the same way (else signs the stored texts) and answers as a rebuild."""
+    rng = random.Random(4)
+    pool = [" ".join(rng.choices(STORY_WORDS, k=60)) for _ in range(5)]
+    folder, options = tmp_path / "src", BuildOptions(extract_entities=False)
+    for file_no in range(4):
+        story_file(folder, rng, pool, file_no, 1)
+    for old_tag in (clusters.Settings().tag(), "2/64/0.4/0.5/1"):
+        home = IndexHome(tmp_path / f"a-{len(old_tag)}")
+        rebuild(home, [str(folder / f"story{n}.jsonl") for n in range(3)], options)
+        live = home.require_live()
+        expected = cluster_keys(live)
+        _write_old_state(live, old_tag)
+        assert cluster_keys(live) == expected  # the old file still serves
+        update(home, [str(folder / f"story{n}.jsonl") for n in range(4)], options)
+        fresh = IndexHome(tmp_path / f"b-{len(old_tag)}")
+        rebuild(fresh, [str(folder / f"story{n}.jsonl") for n in range(4)], options)
+        assert cluster_keys(home.require_live()) == cluster_keys(fresh.require_live())
+        assert list(home.require_live().glob(f"{cluster_segments.PREFIX}*.npz"))
+
+
+def _write_old_state(live: Path, tag: str) -> None:
+    """What code before per-segment files left in a generation: one clusters.npz with every signature."""
+    for item in live.glob(f"{cluster_segments.PREFIX}*"):
+        item.unlink()
+    ids, texts = [], []
+    with whoosh_internals.open_unmapped(live).reader() as reader:
+        for _, stored in reader.iter_docs():
+            ids.append(stored["id"])
+            texts.append((stored.get("title") or "", stored.get("body") or ""))
+    state = clusters.build_state(ids, texts)
+    doc_ids = columns.load_ids(live)
+    labels = state.components()
+    firsts = {}
+    for label, article in zip(labels.tolist(), state.ids.tolist(), strict=True):
+        firsts.setdefault(label, article)
+    keys = np.array([clusters.cluster_key(firsts[n]) for n in range(len(firsts))])
+    cluster = labels[np.searchsorted(state.ids, doc_ids)].astype(np.int32)
+    np.savez(live / "clusters.npz", ids=state.ids, sigs=state.sigs, figs=state.figs, edges=state.edges,
+             settings=np.array(tag), cluster=cluster, keys=keys)
+
+
+def test_a_story_copied_past_a_small_bucket_stays_one_cluster_when_copies_go(tmp_path, monkeypatch):
+    """More copies than ``lsh.SMALL_BUCKET``: their bucket is joined as a chain in doc order, so removing copies
+    from the middle of the chain (a pruned file, a changed one) must re-link their neighbours, as a rebuild does.
+    Segments are kept from merging (as a big archive's are), so the chain is not simply found again."""
+    monkeypatch.setattr("search.index.writer.SMALL_SEGMENT_DOCS", 0)
+    rng = random.Random(8)
+    body = " ".join(rng.choices(STORY_WORDS, k=60)) + "."
+    other = " ".join(rng.choices(STORY_WORDS, k=60)) + "."
+    folder, options = tmp_path / "src", BuildOptions(extract_entities=False, prune=True)
+    for file_no in range(6):  # 6 files × 8 copies, interleaved with one other story
+        write_jsonl(folder / f"copies{file_no}.jsonl", [{"id": f"c{file_no}-{n}", "title": "t", "body": body if n % 5
+                                                         else other} for n in range(10)])
+    home = IndexHome(tmp_path / "a")
+    rebuild(home, [str(folder)], options)
+    (folder / "copies1.jsonl").unlink()
+    update(home, [str(folder)], options)
+    write_jsonl(folder / "copies2.jsonl", [{"id": f"c2-{n}", "title": "t", "body": other} for n in range(10)])
+    update(home, [str(folder)], options)
+    fresh = IndexHome(tmp_path / "b")
+    rebuild(fresh, [str(folder)], options)
+    got = cluster_keys(home.require_live())
+    assert got == cluster_keys(fresh.require_live())
+    assert len(set(got.values())) == 2
+
+
+def test_a_damaged_segment_cluster_file_is_written_again(tmp_path):
+    """A truncated per-segment file costs only its segment: the next update signs that segment's stored texts
+    again (its signatures are nowhere else), and the clusters equal a rebuild's."""
+    rng = random.Random(6)
+    pool = [" ".join(rng.choices(STORY_WORDS, k=60)) for _ in range(4)]
+    folder, options = tmp_path / "src", BuildOptions(extract_entities=False)
+    for file_no in range(3):
+        story_file(folder, rng, pool, file_no, 1)
+    home = IndexHome(tmp_path / "a")
+    rebuild(home, [str(folder / f"story{n}.jsonl") for n in range(2)], options)
+    for item in home.require_live().glob(f"{cluster_segments.PREFIX}*.sigs.npy"):
+        item.write_bytes(item.read_bytes()[:100])
+    update(home, [str(folder)], options)
+    fresh = IndexHome(tmp_path / "b")
+    rebuild(fresh, [str(folder)], options)
+    assert cluster_keys(home.require_live()) == cluster_keys(fresh.require_live())

@@ -18,18 +18,23 @@ but precision falls to 0.91 and whole-Reuters clusters of 50 unrelated "X sets q
 notices appear; precision is preferred, since a wrong merge hides a story behind "N similar".
 
 A rebuild signs its articles batch by batch (``sign``) into a ``signature_spill.SignatureSpill``
-on disk and publishes that; ``publish`` also takes joined signatures (``Signed.join``) or the articles.
+on disk; ``publish`` also takes joined signatures (``Signed.join``) or the articles.
 
-State per generation (``clusters.npz``): article ids (sorted), their signatures and the edges.
-``update`` keeps the signatures of unchanged articles, signs only added/changed ones, probes
-only those against the bands, and recomputes the components (``components``, near-linear in edges).
+The state lives per Whoosh segment (``cluster_segments``): its signatures, per band its sorted band
+keys, and the edges found when it was written, in files written once beside the segment and
+hard-linked into later generations with it. A generation keeps only its cluster number per doc
+and each cluster's key (``clusters.npz``). ``update`` works on its own segment (``cluster_publish``):
+signs only the added and changed articles, probes them with a ``searchsorted`` per band per segment,
+re-links the neighbours of docs it deleted, recomputes the components (linear passes over the edges)
+and keeps the key of every cluster whose members did not change. Before, one ``clusters.npz`` held
+every signature and edge and each update read, merged and rewrote it whole: ×50 Reuters (1.08 M
+articles), 4.2 of an update's 9.3 s (``bench/bench_update_profile.py``; figures in docs/scaling.md).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +51,7 @@ THRESHOLD = 0.4  # estimated Jaccard of shingle sets for "the same story"
 FIGURES = 0.5  # copies of one story quote the same figures: the sets of numbers must overlap this much
 FIGURE_PERM = 32  # MinHash permutations for the set of numbers
 SEED = 1
+KEY_RE = re.compile(r"[0-9a-f]{16}")  # what ``cluster_key`` returns
 SCHEME = "numpy-splitmix"  # how signatures are hashed (minhash.py): saved states of another scheme are re-signed
 
 
@@ -62,13 +68,17 @@ class Settings:
         """(bands, rows per band) as datasketch's ``MinHashLSH`` chooses them for this threshold."""
         return lsh.bands(self.threshold, self.num_perm)
 
+    @property
+    def figure_perm(self) -> int:
+        return FIGURE_PERM
+
     def tag(self) -> str:
         return f"{self.shingle}/{self.num_perm}/{self.threshold}/{self.figures}/{self.seed}/{SCHEME}"
 
 
 @dataclass
 class State:
-    """What the next ``update`` needs: every article's signature and the verified similar pairs."""
+    """Every article's signature and the similar pairs, all in memory: the whole-matrix reference (tests, bench)."""
 
     ids: np.ndarray  # str, sorted, unique
     sigs: np.ndarray  # uint32 [N, num_perm]
@@ -130,45 +140,6 @@ def _sorted(signed: Signed | SignatureSpill, settings: Settings) -> tuple[np.nda
     return signed.ids[order], signed.sigs[order], signed.figs[order]
 
 
-def update_state(state: State, live_ids: np.ndarray, added: Signed) -> State:
-    """The state after an update: articles no longer live or replaced are dropped, added ones probed.
-
-    The added rows are merged into the sorted rows in one scatter (×50 Reuters' signatures are
-    0.4 GB: a copy per step was most of an update's clustering).
-    """
-    keep = _among(state.ids, live_ids) & ~_among(state.ids, added.ids)
-    kept = np.flatnonzero(keep)
-    whole = len(kept) == len(state.ids)
-    order = np.argsort(added.ids, kind="stable")
-    added_ids = added.ids[order]
-    kept_ids = state.ids if whole else state.ids[kept]
-    at_added = np.searchsorted(kept_ids, added_ids) + np.arange(len(added_ids))  # merge of two sorted lists
-    is_added = np.zeros(len(kept) + len(added_ids), dtype=bool)
-    is_added[at_added] = True
-    at_kept = np.flatnonzero(~is_added)
-    ids = np.empty(len(is_added), dtype=np.result_type(kept_ids.dtype, added_ids.dtype))
-    ids[at_kept], ids[at_added] = kept_ids, added_ids
-    sigs, figs = (np.empty((len(is_added), old.shape[1]), dtype=old.dtype) for old in (state.sigs, state.figs))
-    for out, old, new in ((sigs, state.sigs, added.sigs), (figs, state.figs, added.figs)):
-        out[at_kept], out[at_added] = (old if whole else old[kept]), new[order]
-    remap = np.full(len(state.ids), -1, dtype=np.int64)
-    remap[kept] = at_kept
-    edges = remap[state.edges].reshape(-1, 2)
-    edges = np.vstack([edges[(edges >= 0).all(axis=1)], lsh.find_edges(sigs, figs, state.settings, probe=at_added)])
-    edges = np.column_stack(np.divmod(lsh.pair_codes(edges, len(ids)), len(ids)))
-    return State(ids, sigs, figs, edges, state.settings)
-
-
-def _among(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Which of the sorted, unique ``ids`` are among ``values``: ``np.isin`` by binary search (×10 Reuters'
-    216k ids: 0.13 CPU-s instead of 0.41)."""
-    found = np.zeros(len(ids), dtype=bool)
-    if len(ids) and len(values):
-        at = np.minimum(np.searchsorted(ids, values), len(ids) - 1)
-        found[at[ids[at] == values]] = True
-    return found
-
-
 # -- what queries read -----------------------------------------------------------------------------
 def cluster_key(smallest_id: str) -> str:
     """A cluster's public id: stable while its smallest article id stays in it."""
@@ -177,13 +148,21 @@ def cluster_key(smallest_id: str) -> str:
 
 @dataclass
 class Column:
-    """Per doc number: its cluster (dense number), and per cluster its public key."""
+    """Per doc number: its cluster (dense number), and per cluster its public key as a number (``key``)."""
 
     cluster: np.ndarray  # int32 [docs]; -1 for a deleted doc
-    keys: np.ndarray  # str [clusters]
+    codes: np.ndarray  # uint64 [clusters]: ``cluster_key`` of the smallest id, as the number its hex digits spell
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def key(self, number: int) -> str:
+        return f"{int(self.codes[number]):016x}"
 
     def number_of(self, key: str) -> int | None:
-        found = np.flatnonzero(self.keys == key)
+        if not KEY_RE.fullmatch(key):
+            return None
+        found = np.flatnonzero(self.codes == np.uint64(int(key, 16)))
         return int(found[0]) if len(found) else None
 
     def mask(self, key: str) -> np.ndarray:
@@ -192,79 +171,30 @@ class Column:
         return self.cluster == number if number is not None else np.zeros(len(self.cluster), dtype=bool)
 
 
-def column(state: State, doc_ids: np.ndarray) -> Column:
-    """Align the clusters with a generation's doc numbers (``doc_ids``: the id per doc, '' when deleted)."""
-    labels = state.components()
-    firsts = np.full(labels.max() + 1 if len(labels) else 0, len(labels), dtype=np.int64)
-    np.minimum.at(firsts, labels, np.arange(len(labels)))  # ids are sorted: the first member is the smallest id
-    keys = np.array([cluster_key(i) for i in state.ids[firsts].tolist()], dtype=str)
-    position = np.searchsorted(state.ids, doc_ids)
-    position = np.minimum(position, max(len(state.ids) - 1, 0))
-    found = (state.ids[position] == doc_ids) & (doc_ids != "") if len(state.ids) else np.zeros(len(doc_ids), bool)
-    cluster = np.where(found, labels[position] if len(labels) else -1, -1).astype(np.int32)
-    return Column(cluster, keys)
-
-
-# -- persistence -----------------------------------------------------------------------------------
-def save(state: State, doc_ids: np.ndarray, directory: Path) -> Column:
-    col = column(state, doc_ids)
-    tmp = Path(directory) / f".{FILENAME}.{os.getpid()}.tmp"
-    with open(tmp, "wb") as handle:
-        np.savez(handle, ids=state.ids, sigs=state.sigs, figs=state.figs, edges=state.edges,
-                 settings=np.array(state.settings.tag()), cluster=col.cluster, keys=col.keys)
-    os.replace(tmp, Path(directory) / FILENAME)
-    return col
-
-
-def load_state(directory: Path, settings: Settings = Settings()) -> State | None:
-    """The saved state when it was built with the same settings, else None (then rebuild from all texts)."""
-    with contextlib.suppress(OSError, KeyError, ValueError), np.load(Path(directory) / FILENAME) as data:
-        if str(data["settings"]) == settings.tag():
-            return State(data["ids"], data["sigs"], data["figs"], data["edges"].astype(np.int64), settings)
-    return None
-
-
 def load_column(directory: Path, size: int) -> Column:
     """The cluster column of a generation; every doc its own cluster when none was saved (or it is stale)."""
-    with contextlib.suppress(OSError, KeyError, ValueError), np.load(Path(directory) / FILENAME) as data:
-        if len(data["cluster"]) == size:
-            return Column(data["cluster"], data["keys"])
-    return Column(np.arange(size, dtype=np.int32), np.array([f"d{i}" for i in range(size)], dtype=str))
+    from search.index import cluster_publish
+
+    saved = cluster_publish.load(directory)
+    if saved is not None and len(saved.cluster) == size:
+        return Column(saved.cluster, saved.codes)
+    return Column(np.arange(size, dtype=np.int32), np.arange(size, dtype=np.uint64))
 
 
 # -- publish -------------------------------------------------------------------------------------
-def publish(directory: Path, articles: Iterable | Signed | SignatureSpill, previous: Path | None = None) -> Column:
+def publish(directory: Path, articles: Iterable | Signed | SignatureSpill | None = None,
+            settings: Settings = Settings()) -> Column:
     """Cluster a finished generation before it goes live (called by rebuild and update).
 
-    ``articles``: what this run wrote (every article for a rebuild, the added/changed ones
-    for an update), or their signatures when the run signed them batch by batch (a
-    ``SignatureSpill``, or ``Signed.join`` of the batches); ``previous``: the live generation an
-    update started from. Its saved state is reused, so an update signs only its own articles;
-    without one (first run, changed settings) every article's text is read back from the index.
+    ``articles``: what this run wrote (every article for a rebuild, the added/changed ones for
+    an update), or their signatures when the run signed them batch by batch (a
+    ``SignatureSpill``, or ``Signed.join`` of the batches). Segments that already have their
+    cluster files (an update's copied segments) are not read; the others find their
+    signatures by id (``cluster_publish``).
     """
-    from search.index import columns
+    from search.index import cluster_publish
 
-    directory = Path(directory)
-    doc_ids = columns.load_ids(directory)
-    signed = articles if isinstance(articles, Signed | SignatureSpill) else sign(articles)
-    state = load_state(previous) if previous is not None else None
-    if state is not None:
-        if isinstance(signed, SignatureSpill):
-            signed = Signed(*_sorted(signed, state.settings))
-        state = update_state(state, doc_ids[doc_ids != ""], signed)
-    elif previous is None:
-        state = state_of(signed)
-    else:
-        state = build_state(*_stored_texts(directory))
-    return save(state, doc_ids, directory)
-
-
-def _stored_texts(directory: Path) -> tuple[list[str], list[tuple[str, str]]]:
-    from search.index.writer import open_index
-
-    ids, texts = [], []
-    with open_index(directory).reader() as reader:
-        for _, stored in reader.iter_docs():
-            ids.append(stored.get("id", ""))
-            texts.append((stored.get("title") or "", stored.get("body") or ""))
-    return ids, texts
+    if articles is not None and not isinstance(articles, Signed | SignatureSpill):
+        articles = sign(articles, settings)
+    result = cluster_publish.publish(Path(directory), articles, settings)
+    return Column(result.cluster, result.codes)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from search.index.clusters import Settings
 
 SMALL_BUCKET = 32  # buckets up to this size are verified pair by pair; bigger ones as a chain
-ROWS_AT_ONCE = 65_536  # signature rows compared with EMPTY per step (``_has``)
+ROWS_AT_ONCE = 65_536  # signature rows compared with EMPTY per step (``has_set``)
 
 
 @functools.cache
@@ -63,10 +63,10 @@ def components(n: int, edges: np.ndarray) -> np.ndarray:
         np.minimum.at(labels, b[apart], low)
         while not np.array_equal(jumped := labels[labels], labels):
             labels = jumped
-    return np.unique(labels, return_inverse=True)[1].astype(np.int64)
+    return np.cumsum(labels == np.arange(n))[labels] - 1  # roots ascending: np.unique's numbering, without a sort
 
 
-def _band_key(part: np.ndarray, settings: Settings, band: int) -> np.ndarray:
+def band_key(part: np.ndarray, settings: Settings, band: int) -> np.ndarray:
     """One 64-bit key per article for one band: the band's rows (``part``: [n, rows]) mixed by odd
     multipliers (uint64 wrap-around). Computed a band at a time, from that band's columns only."""
     mult = np.random.default_rng(settings.seed).integers(1, 2**63, size=settings.bands[1], dtype=np.uint64)
@@ -74,7 +74,7 @@ def _band_key(part: np.ndarray, settings: Settings, band: int) -> np.ndarray:
         return (part.astype(np.uint64) * (mult | np.uint64(1))).sum(axis=1, dtype=np.uint64) ^ np.uint64(band)
 
 
-def _has(sigs: np.ndarray) -> np.ndarray:
+def has_set(sigs: np.ndarray) -> np.ndarray:
     """Rows of a non-empty set (an empty set's signature is all EMPTY); ``ROWS_AT_ONCE`` rows at a time,
     since the comparison of every row at once is a byte per slot (64 bytes per article, 0.14 GB at ×100)."""
     out = np.empty(len(sigs), dtype=bool)
@@ -83,7 +83,7 @@ def _has(sigs: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pairs_in_buckets(keys: np.ndarray, members: np.ndarray) -> np.ndarray:
+def pairs_in_buckets(keys: np.ndarray, members: np.ndarray) -> np.ndarray:
     """Index pairs sharing a key: all pairs in small buckets, a chain through big ones (enough to connect).
 
     One step per bucket size, not per bucket: Reuters-21578 has ~10,000 buckets of 2+ articles over its
@@ -117,15 +117,15 @@ def _probed_pairs(sigs: np.ndarray, usable: np.ndarray, probe: np.ndarray, setti
     of ×50 Reuters (1.08 M) was half of an update's clustering CPU, for 100 probed articles.
     """
     rows = settings.bands[1]
-    probed = probe[_has(sigs[probe])]
+    probed = probe[has_set(sigs[probe])]
     if not len(probed):
         return np.zeros((0, 2), dtype=np.int64)
     starts = np.unique(sigs[probed, band * rows])
     first = sigs[usable, band * rows]
     near = usable[starts[np.minimum(np.searchsorted(starts, first), len(starts) - 1)] == first]
-    keys = _band_key(sigs[near, band * rows:(band + 1) * rows], settings, band)
+    keys = band_key(sigs[near, band * rows:(band + 1) * rows], settings, band)
     hit = np.isin(keys, keys[np.isin(near, probed)])  # only the buckets a probed row falls in
-    pairs = _pairs_in_buckets(keys[hit], near[hit])
+    pairs = pairs_in_buckets(keys[hit], near[hit])
     return pairs[np.isin(pairs, probe).any(axis=1)]
 
 
@@ -136,13 +136,13 @@ def pair_codes(pairs: np.ndarray, rows: int) -> np.ndarray:
     return codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
 
 
-def _verified(codes: np.ndarray, sigs: np.ndarray, figs: np.ndarray, settings: Settings) -> np.ndarray:
+def verified(codes: np.ndarray, sigs: np.ndarray, figs: np.ndarray, settings: Settings) -> np.ndarray:
     """The pair codes similar in words and, when both quote numbers, in figures."""
     keep = np.zeros(len(codes), dtype=bool)
     step = 50_000
     for lo in range(0, len(codes), step):
         chunk = np.column_stack(np.divmod(codes[lo:lo + step], len(sigs)))
-        numbered = _has(figs[chunk[:, 0]]) & _has(figs[chunk[:, 1]])
+        numbered = has_set(figs[chunk[:, 0]]) & has_set(figs[chunk[:, 1]])
         same_figures = ~numbered | (_agree(figs, chunk) >= settings.figures)
         keep[lo:lo + step] = (_agree(sigs, chunk) >= settings.threshold) & same_figures
     return codes[keep]
@@ -159,7 +159,7 @@ def find_edges(sigs: np.ndarray, figs: np.ndarray, settings: Settings,
     copies share every band, and re-verifying them made ×10 Reuters (ten copies of each article)
     cost 42 CPU-s here.
     """
-    usable = np.flatnonzero(_has(sigs))
+    usable = np.flatnonzero(has_set(sigs))
     if not len(usable) or (probe is not None and not len(probe)):
         return np.zeros((0, 2), dtype=np.int64)
     whole = len(usable) == len(sigs)
@@ -170,11 +170,11 @@ def find_edges(sigs: np.ndarray, figs: np.ndarray, settings: Settings,
             pairs = _probed_pairs(sigs, usable, probe, settings, band)
         else:
             columns = slice(band * rows, (band + 1) * rows)
-            pairs = _pairs_in_buckets(_band_key(sigs[:, columns] if whole else sigs[usable, columns], settings, band),
+            pairs = pairs_in_buckets(band_key(sigs[:, columns] if whole else sigs[usable, columns], settings, band),
                                       usable)
         codes = pair_codes(pairs, len(sigs))
         if len(found) and len(codes):
             at = np.minimum(np.searchsorted(found, codes), len(found) - 1)
             codes = codes[found[at] != codes]
-        found = np.sort(np.concatenate([found, _verified(codes, sigs, figs, settings)]), kind="stable")
+        found = np.sort(np.concatenate([found, verified(codes, sigs, figs, settings)]), kind="stable")
     return np.column_stack(np.divmod(found, len(sigs)))

@@ -50,6 +50,27 @@ class SignatureSpill:
         for handle in self._files.values():
             handle.close()
 
+    def take_ids(self) -> np.ndarray:
+        """Every row's article id, in the order the rows were added; the spill lets go of its own (only
+        ``read`` by row number works after this)."""
+        ids = np.concatenate(self.ids) if self.ids else np.zeros(0, dtype=str)
+        self.ids = []
+        return ids
+
+    def read(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sigs, figs) of the given rows (numbers in adding order), ``CHUNK_ROWS`` rows per map of the files."""
+        self.close()
+        out = []
+        for name in NAMES:
+            width = self.widths.get(name, 0)
+            found = np.empty((len(rows), width), dtype=np.uint32)
+            for lo in range(0, len(rows) if width else 0, CHUNK_ROWS):
+                source = np.memmap(self.folder / f"{name}.u32", dtype=np.uint32, mode="r", shape=(self.rows, width))
+                found[lo:lo + CHUNK_ROWS] = source[rows[lo:lo + CHUNK_ROWS]]
+                del source  # unmapped: the file's pages leave this process
+            out.append(found)
+        return out[0], out[1]
+
     def sorted(self, widths: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, sigs, figs) ordered by id (stable), as ``clusters.state_of`` orders a joined ``Signed``.
 

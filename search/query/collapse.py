@@ -44,7 +44,7 @@ def collapsed_order(order: Callable[[int], np.ndarray], hits: int, cluster: np.n
 def members_in(hits: np.ndarray, clusters: Column) -> np.ndarray:
     """Hits per cluster number (index: cluster number); ``np.count_nonzero`` of it: the collapsed results."""
     labels = clusters.cluster[hits]
-    return np.bincount(labels[labels >= 0], minlength=len(clusters.keys))
+    return np.bincount(labels[labels >= 0], minlength=len(clusters))
 
 
 def page(hit_set: HitSet, clusters: Column, params: SearchParams) -> tuple[np.ndarray, np.ndarray, int]:
@@ -61,6 +61,6 @@ def page(hit_set: HitSet, clusters: Column, params: SearchParams) -> tuple[np.nd
 def tag(result: Result, doc: int, clusters: Column, similar: np.ndarray) -> Result:
     """A result with its cluster id and how many other articles of that cluster are among the hits."""
     number = int(clusters.cluster[doc])
-    result["cluster"] = str(clusters.keys[number]) if number >= 0 else ""
+    result["cluster"] = clusters.key(number) if number >= 0 else ""
     result["similar"] = int(similar[number]) - 1 if number >= 0 else 0
     return result
