@@ -104,9 +104,10 @@ def disk_mb(path: Path) -> float:
 
 
 def trial_copy(home: Path, trial: Path) -> None:
-    """Hard-link the immutable generations; copy what a run writes in place (the entity cache)."""
+    """Hard-link the immutable generations; copy what a run writes in place (the entity cache, the lock)."""
     shutil.rmtree(trial, ignore_errors=True)
     subprocess.run(["cp", "-al", str(home), str(trial)], check=True)
+    (trial / ".lock").unlink(missing_ok=True)  # a linked lock would be the home's: its own, made by the run
     for cache in trial.glob("entity-cache.sqlite*"):
         cache.unlink()
         shutil.copy2(home / cache.name, cache)
