@@ -80,6 +80,8 @@ class ArticleStream:
         self._keys = StreamDedupe()
         self._needs_entities: list[np.ndarray] = []  # per stream position: the format did not give every entity
         self.kept: np.ndarray | None = None  # stream positions dedupe keeps, ascending
+        self._beaten = np.zeros(0, dtype=np.int64)  # stream positions of copies another copy of their id beat
+        self.beaten: list[Article] = []  # those copies, filled by ``final`` (the generation's shadow copies)
         self.duplicates = 0
 
     def read(self, records: Iterable[FileRecord], rejected: RejectionLog,
@@ -112,6 +114,7 @@ class ArticleStream:
         for chunk in _chunks(carried, self.batch_articles):
             self._add_prepared(chunk)
         positions, self.duplicates = self._keys.survivors()
+        self._beaten = self._keys.id_losers
         self._keys = StreamDedupe()  # decided: the keys (~80 bytes per article) are not needed any more
         self.kept = np.sort(positions)
         return len(self.kept)
@@ -133,6 +136,8 @@ class ArticleStream:
             lo, hi = np.searchsorted(self.kept, [start, start + size])
             articles = Spill.get(path)
             yield [articles[i - start] for i in self.kept[lo:hi].tolist()]
+            lo, hi = np.searchsorted(self._beaten, [start, start + size])
+            self.beaten.extend(articles[i - start] for i in self._beaten[lo:hi].tolist())
             start += size
 
     def final(self, entity_cache: Path, extract: bool = True, pool: TaskPool | None = None) -> Iterator[list[Article]]:
