@@ -54,13 +54,6 @@ def best(copies: list[Article]) -> Article:
     return min(copies, key=lambda a: (tuple(-w for w in weight(a)), file_order(a.path, a.line)))
 
 
-def _as_read(stored: dict) -> Article:
-    """An indexed copy as dedupe weighed it when it was read (the entity fields its format gave)."""
-    article = article_from_stored(stored)
-    given = (stored.get("data") or {}).get("given")
-    return article if given is None else article.replace(given=frozenset(given))
-
-
 class Chooser:
     """``update``'s half of the id rule: which copy of each id it reads, or whose indexed copy goes, is shown.
 
@@ -87,7 +80,7 @@ class Chooser:
         for article in batch:
             self.orphans.pop(article.id, None)
             stored = self.searcher.document(id=article.id)
-            indexed = _as_read(stored) if stored and stored.get("path") not in self.gone else None
+            indexed = article_from_stored(stored) if stored and stored.get("path") not in self.gone else None
             copies = [article, *([indexed] if indexed else []), *self.held.pop(article.id, [])]
             winner = best(copies)
             self._shadow(c for c in copies if c is not winner)

@@ -11,7 +11,9 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from conftest import write_jsonl
+from faults import FaultyFiles
 
 from search import copies
 from search.build import BuildOptions, rebuild, update
@@ -116,6 +118,38 @@ def test_ties_go_to_the_copy_first_in_file_order_whichever_was_read_first(tmp_pa
         folder.write(late, second)
         folder.update()
         assert assert_as_rebuilt(folder)["t"][1] == "a.jsonl"
+
+
+@pytest.mark.parametrize("first", ["a.jsonl", "b.jsonl"])
+def test_a_tie_on_text_goes_to_the_copy_whose_format_gave_more_entity_fields(tmp_path: Path, first: str):
+    bare = {"id": "g", "title": "Same", "body": "Same length one."}
+    named = {**bare, "body": "Same length two.", "people": [], "orgs": [], "places": []}  # given, though empty
+    folder = Folder(tmp_path)
+    folder.write(first, bare if first == "a.jsonl" else named)
+    rebuild(folder.home, [str(folder.src)], OPTIONS)
+    folder.write("b.jsonl" if first == "a.jsonl" else "a.jsonl", named if first == "a.jsonl" else bare)
+    folder.update()
+    assert assert_as_rebuilt(folder)["g"] == ("Same", "b.jsonl")
+
+
+def test_a_rebuild_carries_an_unreadable_files_shown_and_beaten_copies_as_they_were_read(tmp_path: Path,
+                                                                                        monkeypatch):
+    faults = FaultyFiles(monkeypatch)
+    tie = {"id": "t", "title": "Tie", "body": "Tie body."}
+    folder = Folder(tmp_path)
+    folder.write("a.jsonl", tie, {**SHORT, "title": "Short from a"})
+    folder.write("b.jsonl", {**tie, "title": "Tie"}, LONG)
+    rebuild(folder.home, [str(folder.src)], OPTIONS)
+    assert shown(folder.home) == {"t": ("Tie", "a.jsonl"), "x1": ("Long copy", "b.jsonl")}
+    faults.block(folder.src / "a.jsonl")
+    folder.write("c.jsonl", {"id": "c", "title": "C", "body": "C."})
+    rebuild(folder.home, [str(folder.src)], OPTIONS)  # a.jsonl is carried: still first in file order on the tie
+    assert shown(folder.home)["t"] == ("Tie", "a.jsonl")
+    folder.write("b.jsonl", {**tie, "title": "Tie"})
+    folder.update()  # b.jsonl loses x1: a.jsonl's beaten copy comes back, though a.jsonl cannot be read
+    assert shown(folder.home)["x1"] == ("Short from a", "a.jsonl")
+    faults.unblock(folder.src / "a.jsonl")
+    assert_as_rebuilt(folder)
 
 
 def test_copies_within_the_files_one_update_reads_are_kept_for_later(tmp_path: Path):

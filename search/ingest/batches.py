@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from search.facets import ENTITY_FIELDS
 from search.ingest.boilerplate import RepeatedParagraphs
 from search.ingest.cluster import TaskPool
 from search.ingest.dedupe import StreamDedupe
@@ -121,8 +120,7 @@ class ArticleStream:
 
     def _add_prepared(self, articles: list[Article]) -> None:
         self._keys.add(articles)
-        wanted = set(ENTITY_FIELDS)
-        self._needs_entities.append(np.array([not wanted <= a.given for a in articles], dtype=bool))
+        self._needs_entities.append(np.array([a.needs_entities for a in articles], dtype=bool))
         self._prepared.append((self.spill.put(articles), len(articles)))
 
     def needing_entities(self) -> int:
