@@ -87,7 +87,9 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
         records = stream.read(_read(walk, None, report, options, old_manifest), report.rejected, repeated)
         unread = left_unread(old_manifest, records, walk, sources)
         carried = _carry(live, unread, report)  # files not read whole keep the articles they had
-        carried += [a for path in unread for a in copies.load(live).get(path, [])]  # and their shadow copies
+        if unread:
+            held = copies.load(live)
+            carried += [a for path in unread for a in held.get(path, [])]  # and their shadow copies
         _prepare(stream, records, report, options, repeated, carried)
         with _new_generation(home) as (number, work):
             options.status(f"indexing {report.articles} articles …")
@@ -98,7 +100,7 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
             manifest = {r.path: r.manifest_entry() for r in records}
             manifest.update({path: old_manifest[path] for path in unread if path in old_manifest})
             state.write_state(work, manifest, repeated, report, number, sources, started, "rebuild")
-            copies.save(work, copies.by_path(stream.beaten))
+            copies.save(work, stream.beaten())
             labels.save(work, codes.labels_beside(sources))  # readable names of coded values, if the corpus has them
             clusters.publish(work, signed)  # story clusters of the new generation
             _guard_shrink(home, report.articles, options.force)
@@ -149,7 +151,7 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
                 del manifest[path]
             state.write_state(work, manifest, repeated, report, number, sources, started, "update",
                               _generation_duplicates(home, live, held, shadows, stream))
-            copies.save(work, shadows)
+            copies.save(work, shadows.values())
             labels.save(work, labels.load(live).merged(codes.labels_beside(sources)))
             clusters.publish(work, signed)  # the added and changed articles
             home.publish(number, work)
@@ -273,7 +275,7 @@ def _choose(chooser: copies.Chooser, stream: ArticleStream, batches: Iterable[li
     """The batches as ``update`` indexes them: each new copy against the copies already held of its id."""
     for batch in batches:
         yield chooser.choose(batch)
-    yield from chooser.finish(stream.beaten)  # beaten copies of this run are known once its batches are read
+    yield from chooser.finish(a for batch in stream.beaten() for a in batch)  # known once the batches are read
     report.articles -= chooser.beaten
     report.duplicates += chooser.beaten
 
@@ -283,7 +285,7 @@ def _generation_duplicates(home: IndexHome, live: Path, held: copies.Shadows, sh
     """The duplicates a rebuild of the folder would count: the shadow copies, plus the copies the URL rule
     dropped (the live generation's, and this run's among the files it read)."""
     by_url = max(0, home.read_meta(live).get("duplicates", 0) - copies.count(held))
-    return copies.count(shadows) + by_url + stream.duplicates - len(stream.beaten)
+    return copies.count(shadows) + by_url + stream.duplicates - stream.beaten_count
 
 
 def _guard_shrink(home: IndexHome, new_count: int, force: bool) -> None:

@@ -15,12 +15,12 @@ among the files it reads only, as before.
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from search import state
 from search.index.carry import article_from_stored
 from search.ingest.dedupe import file_order, weight
 from search.model import Article
@@ -30,19 +30,29 @@ Shadows = dict[str, list[Article]]
 
 
 def load(generation: Path | None) -> Shadows:
-    """A generation's shadow copies (none for a generation written before they were kept)."""
-    return (state.load_pickle(generation / SHADOWS_FILE) if generation else None) or {}
-
-
-def save(work: Path, shadows: Shadows) -> None:
-    state.atomic_write(work / SHADOWS_FILE, pickle.dumps(dict(shadows), protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def by_path(articles: Iterable[Article]) -> Shadows:
+    """A generation's shadow copies by path (none for a generation written before they were kept, or damaged:
+    then ``update`` chooses between what it reads and what is shown only)."""
     out: Shadows = defaultdict(list)
-    for article in articles:
-        out[article.path].append(article)
-    return dict(out)
+    if generation is None:
+        return {}
+    try:
+        with open(generation / SHADOWS_FILE, "rb") as handle:
+            while True:
+                for article in pickle.load(handle):
+                    out[article.path].append(article)
+    except EOFError:
+        return dict(out)
+    except (OSError, pickle.UnpicklingError, AttributeError):
+        return {}
+
+
+def save(work: Path, batches: Iterable[list[Article]]) -> None:
+    """Written one pickled batch after another, so a rebuild never holds all of them."""
+    tmp = work / (SHADOWS_FILE + ".tmp")
+    with open(tmp, "wb") as out:
+        for batch in batches:
+            pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, work / SHADOWS_FILE)
 
 
 def count(shadows: Shadows) -> int:

@@ -80,7 +80,7 @@ class ArticleStream:
         self._needs_entities: list[np.ndarray] = []  # per stream position: the format did not give every entity
         self.kept: np.ndarray | None = None  # stream positions dedupe keeps, ascending
         self._beaten = np.zeros(0, dtype=np.int64)  # stream positions of copies another copy of their id beat
-        self.beaten: list[Article] = []  # those copies, filled by ``final`` (the generation's shadow copies)
+        self._beaten_batches: list[Path] = []  # those copies, spilled by ``final`` batch by batch
         self.duplicates = 0
 
     def read(self, records: Iterable[FileRecord], rejected: RejectionLog,
@@ -135,8 +135,20 @@ class ArticleStream:
             articles = Spill.get(path)
             yield [articles[i - start] for i in self.kept[lo:hi].tolist()]
             lo, hi = np.searchsorted(self._beaten, [start, start + size])
-            self.beaten.extend(articles[i - start] for i in self._beaten[lo:hi].tolist())
+            if hi > lo:
+                self._beaten_batches.append(self.spill.put([articles[i - start] for i in self._beaten[lo:hi].tolist()]))
             start += size
+
+    @property
+    def beaten_count(self) -> int:
+        return len(self._beaten)
+
+    def beaten(self) -> Iterator[list[Article]]:
+        """After ``final``: the copies another copy of their id beat (a generation's shadow copies), batch by batch."""
+        for path in self._beaten_batches:
+            yield Spill.get(path)
+            path.unlink()
+        self._beaten_batches = []
 
     def final(self, entity_cache: Path, extract: bool = True, pool: TaskPool | None = None) -> Iterator[list[Article]]:
         """Pass 3: the kept articles with their entities, batch by batch (each prepared file removed once read)."""
