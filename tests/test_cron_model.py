@@ -1,5 +1,6 @@
 """Model-based test of issue 10, outcome 1: rebuild / update / update --prune / rollback in any order, with source
 files added, changed, truncated, deleted, re-added, made unreadable, replaced by a FIFO and rewritten mid-run.
+Files share some article ids (``content``), so which copy of a story is shown is part of every comparison.
 
 The model keeps, for every generation, the bytes of each file whose articles it must hold: a file's current bytes
 when they could be read whole and stayed put while being read, else what the live generation held for it (a file
