@@ -184,3 +184,26 @@ def test_kill_9_during_rebuild_never_harms_live_index(small_corpus: Path, tmp_pa
     assert doc_count(ix) == REUTERS_FIRST_SIX
     leftovers = [p.name for p in (ix / "generations").iterdir() if p.name.startswith(".tmp")]
     assert leftovers == []
+
+
+def test_a_folder_with_no_articles_yet_gives_an_empty_index_that_answers(tmp_path: Path, capsys):
+    """Cron set up before the first files land: the empty generation answers 0 hits (not "corrupt"), on the
+    CLI and the web page, and the next update fills it like a rebuild would."""
+    from web import create_app
+
+    src, index_dir = tmp_path / "src", tmp_path / "ix"
+    (src / "notes.bin").parent.mkdir(parents=True)
+    (src / "notes.bin").write_bytes(b"\x00\x01 not an article")
+    assert cli("rebuild", "--no-entities", "--index", str(index_dir), str(src)) == 1
+    capsys.readouterr()
+    assert cli("search", "--index", str(index_dir), "--json", "") == 0
+    assert json.loads(capsys.readouterr().out)["total"] == 0
+    client = create_app(index_dir).test_client()
+    assert client.get("/api/search?q=wheat").get_json()["total"] == 0
+    assert client.get("/?q=wheat").status_code == 200
+    write_jsonl(src / "first.jsonl", [{"id": "a1", "title": "Wheat exports rise", "body": "Wheat exports rose.",
+                                        "date": "2024-05-01", "people": [], "orgs": [], "places": []}])
+    assert cli("update", "--index", str(index_dir), str(src)) == 0
+    capsys.readouterr()
+    assert cli("search", "--index", str(index_dir), "--json", "wheat") == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)["results"]] == ["a1"]
