@@ -207,3 +207,41 @@ def test_a_folder_with_no_articles_yet_gives_an_empty_index_that_answers(tmp_pat
     capsys.readouterr()
     assert cli("search", "--index", str(index_dir), "--json", "wheat") == 0
     assert [r["id"] for r in json.loads(capsys.readouterr().out)["results"]] == ["a1"]
+
+
+def test_update_prune_of_every_file_leaves_an_empty_index_that_fills_again(tmp_path: Path, capsys):
+    src, ix = tmp_path / "src", str(tmp_path / "ix")
+    story = {"title": "Oil", "body": "Oil prices rose.", "people": [], "orgs": [], "places": []}
+    write_jsonl(src / "a.jsonl", [{"id": "a1", **story}])
+    assert cli("rebuild", "--index", ix, str(src)) == 0
+    (src / "a.jsonl").unlink()
+    assert cli("update", "--prune", "--index", ix, str(src)) == 0
+    assert doc_count(tmp_path / "ix") == 0
+    capsys.readouterr()
+    assert cli("search", "--index", ix, "--json", "oil") == 0
+    assert json.loads(capsys.readouterr().out)["total"] == 0
+    write_jsonl(src / "b.jsonl", [{"id": "b1", **story}])
+    assert cli("update", "--index", ix, str(src)) == 0
+    capsys.readouterr()
+    assert cli("search", "--index", ix, "--json", "oil") == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)["results"]] == ["b1"]
+
+
+def test_an_internal_error_exits_2_not_1_and_leaves_the_live_index(small_corpus: Path, tmp_path: Path,
+                                                                     monkeypatch, capsys):
+    """Exit 1 means "done, some inputs rejected" to a cron script; a bug must not look like that."""
+    from search.index import clusters
+
+    ix = str(tmp_path / "ix")
+    assert cli("rebuild", "--no-entities", "--index", ix, str(small_corpus)) == 0
+    live, count = IndexHome(ix).require_live(), doc_count(tmp_path / "ix")
+    write_jsonl(small_corpus / "new.jsonl", [{"id": "n1", "body": "Fresh story.", "people": []}])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(clusters, "publish", broken)
+    capsys.readouterr()
+    assert cli("update", "--index", ix, str(small_corpus)) == 2
+    assert "internal error (RuntimeError: simulated bug)" in capsys.readouterr().err
+    assert IndexHome(ix).require_live() == live and doc_count(tmp_path / "ix") == count
