@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sys
+import traceback
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
@@ -187,6 +188,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except OSError as exc:  # e.g. rollback on a read-only index
         print(f"newsearch: {exc}; the live index is untouched", file=sys.stderr)
+        return EXIT_FATAL
+    except Exception as exc:  # a bug: exit 2 (fatal), never 1, which cron scripts read as "done, some rejected"
+        traceback.print_exc()
+        print(f"newsearch: internal error ({type(exc).__name__}: {exc}); the live index is untouched",
+              file=sys.stderr)
         return EXIT_FATAL
 
 

@@ -184,3 +184,64 @@ def test_kill_9_during_rebuild_never_harms_live_index(small_corpus: Path, tmp_pa
     assert doc_count(ix) == REUTERS_FIRST_SIX
     leftovers = [p.name for p in (ix / "generations").iterdir() if p.name.startswith(".tmp")]
     assert leftovers == []
+
+
+def test_a_folder_with_no_articles_yet_gives_an_empty_index_that_answers(tmp_path: Path, capsys):
+    """Cron set up before the first files land: the empty generation answers 0 hits (not "corrupt"), on the
+    CLI and the web page, and the next update fills it like a rebuild would."""
+    from web import create_app
+
+    src, index_dir = tmp_path / "src", tmp_path / "ix"
+    (src / "notes.bin").parent.mkdir(parents=True)
+    (src / "notes.bin").write_bytes(b"\x00\x01 not an article")
+    assert cli("rebuild", "--no-entities", "--index", str(index_dir), str(src)) == 1
+    capsys.readouterr()
+    assert cli("search", "--index", str(index_dir), "--json", "") == 0
+    assert json.loads(capsys.readouterr().out)["total"] == 0
+    client = create_app(index_dir).test_client()
+    assert client.get("/api/search?q=wheat").get_json()["total"] == 0
+    assert client.get("/?q=wheat").status_code == 200
+    write_jsonl(src / "first.jsonl", [{"id": "a1", "title": "Wheat exports rise", "body": "Wheat exports rose.",
+                                        "date": "2024-05-01", "people": [], "orgs": [], "places": []}])
+    assert cli("update", "--index", str(index_dir), str(src)) == 0
+    capsys.readouterr()
+    assert cli("search", "--index", str(index_dir), "--json", "wheat") == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)["results"]] == ["a1"]
+
+
+def test_update_prune_of_every_file_leaves_an_empty_index_that_fills_again(tmp_path: Path, capsys):
+    src, ix = tmp_path / "src", str(tmp_path / "ix")
+    story = {"title": "Oil", "body": "Oil prices rose.", "people": [], "orgs": [], "places": []}
+    write_jsonl(src / "a.jsonl", [{"id": "a1", **story}])
+    assert cli("rebuild", "--index", ix, str(src)) == 0
+    (src / "a.jsonl").unlink()
+    assert cli("update", "--prune", "--index", ix, str(src)) == 0
+    assert doc_count(tmp_path / "ix") == 0
+    capsys.readouterr()
+    assert cli("search", "--index", ix, "--json", "oil") == 0
+    assert json.loads(capsys.readouterr().out)["total"] == 0
+    write_jsonl(src / "b.jsonl", [{"id": "b1", **story}])
+    assert cli("update", "--index", ix, str(src)) == 0
+    capsys.readouterr()
+    assert cli("search", "--index", ix, "--json", "oil") == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)["results"]] == ["b1"]
+
+
+def test_an_internal_error_exits_2_not_1_and_leaves_the_live_index(small_corpus: Path, tmp_path: Path,
+                                                                     monkeypatch, capsys):
+    """Exit 1 means "done, some inputs rejected" to a cron script; a bug must not look like that."""
+    from search.index import clusters
+
+    ix = str(tmp_path / "ix")
+    assert cli("rebuild", "--no-entities", "--index", ix, str(small_corpus)) == 0
+    live, count = IndexHome(ix).require_live(), doc_count(tmp_path / "ix")
+    write_jsonl(small_corpus / "new.jsonl", [{"id": "n1", "body": "Fresh story.", "people": []}])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(clusters, "publish", broken)
+    capsys.readouterr()
+    assert cli("update", "--index", ix, str(small_corpus)) == 2
+    assert "internal error (RuntimeError: simulated bug)" in capsys.readouterr().err
+    assert IndexHome(ix).require_live() == live and doc_count(tmp_path / "ix") == count

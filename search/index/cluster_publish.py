@@ -298,7 +298,8 @@ def _numbered(layout: Layout, views: list[SegmentFiles], extra: Edges, previous:
     if previous is not None:
         kept, old = _unchanged(layout, cluster, count, previous)
         codes[kept], fresh[kept] = previous["codes"][old], False
-    rows = np.flatnonzero((cluster >= 0) & fresh[np.maximum(cluster, 0)])
+    rows = np.flatnonzero(cluster >= 0)  # none when every doc is deleted (an update that pruned them all)
+    rows = rows[fresh[cluster[rows]]]
     if len(rows):
         ids = _ids(layout, views, rows)
         order = np.argsort(ids, kind="stable")

@@ -51,7 +51,7 @@ def write_missing(directory: Path) -> list[str]:
     directory = Path(directory)
     written = []
     with whoosh_internals.open_unmapped(directory).reader() as reader:
-        for leaf, _ in reader.leaf_readers():
+        for leaf, _ in whoosh_internals.segment_leaves(reader):
             segid = whoosh_internals.segment_id(leaf)
             if not path_for(directory, segid).exists():
                 write_segment(directory, leaf)

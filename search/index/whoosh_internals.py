@@ -294,6 +294,15 @@ def position_deltas(values, fmt) -> list:
 
 
 # -- per-segment reading (caches keyed by segment: search/query/segcache.py) ----------------------
+def segment_leaves(reader) -> list[tuple[object, int]]:
+    """``reader.leaf_readers()`` less the ``EmptyReader`` Whoosh gives for an index without segments
+    (a rebuild of a folder with no articles yet): it has no segment, so nothing to cache or read.
+
+    Assumes: every other leaf is a ``SegmentReader``, which has ``_segment`` (``segment_id``).
+    """
+    return [(leaf, base) for leaf, base in reader.leaf_readers() if hasattr(leaf, "_segment")]
+
+
 def segment_id(segment_reader) -> str:
     """The id of the segment a leaf reader reads, unique to its files.
 

@@ -25,7 +25,7 @@ from search.index.postings_sidecar import path_for as sidecar_path
 from search.index.schema import FIELD_WEIGHT, stem
 from search.index.whoosh_internals import blocks as _blocks
 from search.index.whoosh_internals import position_deltas as _position_deltas
-from search.index.whoosh_internals import segment_id
+from search.index.whoosh_internals import segment_id, segment_leaves
 from search.query.segcache import SegmentCache
 from search.query.sidecar import SegmentSidecar
 from search.query.wildcard import Glob
@@ -49,7 +49,7 @@ class Postings:
         self.columns = columns
         self.lock = lock
         self.segments = segments if segments is not None else SegmentCache()
-        self.leaves = [(segment, offset, segment_id(segment)) for segment, offset in reader.leaf_readers()]
+        self.leaves = [(segment, offset, segment_id(segment)) for segment, offset in segment_leaves(reader)]
         # A segment's numpy sidecar, where it has one: its postings are slices of a memory map, not unpickled blocks
         self.sidecars = {segid: SegmentSidecar.open(sidecar_path(directory, segid)) if directory else None
                          for _, _, segid in self.leaves}

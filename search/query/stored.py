@@ -37,7 +37,7 @@ class StoredDocs:
 
     def __init__(self, reader, cache: SegmentCache):
         self.cache = cache
-        self.leaves = [_Leaf(base, seg) for seg, base in reader.leaf_readers()]
+        self.leaves = [_Leaf(base, seg) for seg, base in wi.segment_leaves(reader)]
         self.bases = [leaf.base for leaf in self.leaves]
 
     def get(self, docnum: int) -> dict:
