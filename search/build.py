@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search import state
+from search import copies, state
 from search.index import clusters, integrity, labels, writer
 from search.index.carry import carried_articles
 from search.index.generations import IndexHome
@@ -31,6 +31,7 @@ from search.ingest import codes
 from search.ingest.batches import ArticleStream
 from search.ingest.boilerplate import RepeatedParagraphs
 from search.ingest.cluster import TaskPool
+from search.ingest.entities.annotate import add_entities
 from search.ingest.read import FileRecord, Progress, read_files
 from search.ingest.rejections import RejectionLog
 from search.ingest.walk import Walk, canonical_source, walk_sources
@@ -86,6 +87,9 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
         records = stream.read(_read(walk, None, report, options, old_manifest), report.rejected, repeated)
         unread = left_unread(old_manifest, records, walk, sources)
         carried = _carry(live, unread, report)  # files not read whole keep the articles they had
+        if unread:
+            held = copies.load(live)
+            carried += [a for path in unread for a in held.get(path, [])]  # and their shadow copies
         _prepare(stream, records, report, options, repeated, carried)
         with _new_generation(home) as (number, work):
             options.status(f"indexing {report.articles} articles …")
@@ -96,6 +100,7 @@ def rebuild(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRe
             manifest = {r.path: r.manifest_entry() for r in records}
             manifest.update({path: old_manifest[path] for path in unread if path in old_manifest})
             state.write_state(work, manifest, repeated, report, number, sources, started, "rebuild")
+            copies.save(work, stream.beaten())
             labels.save(work, codes.labels_beside(sources))  # readable names of coded values, if the corpus has them
             clusters.publish(work, signed)  # story clusters of the new generation
             _guard_shrink(home, report.articles, options.force)
@@ -131,16 +136,22 @@ def update(home: IndexHome, sources: list[str], options: BuildOptions) -> RunRep
         with _new_generation(home) as (number, work):
             writer.link_copy(live, work)
             signed = SignatureSpill(scratch / "signatures")
+            shadows = held = copies.load(live)
             if records or pruned:
                 gone = [r.path for r in records if r.path in manifest] + pruned
-                fresh = _drop_known_duplicates(live, records, _final(stream, options, home), report)
-                writer.apply_changes(work, gone, (a for batch in _signing(fresh, signed) for a in batch),
-                                     writer.segment_chars(options.memory_mb, 1))
+                with writer.open_index(live).searcher() as searcher:
+                    chooser = copies.Chooser(searcher, held, gone + [r.path for r in records], _restore(home, options))
+                    fresh = _choose(chooser, stream, _final(stream, options, home), report)
+                    writer.apply_changes(work, gone, (a for batch in _signing(fresh, signed) for a in batch),
+                                         writer.segment_chars(options.memory_mb, 1))
+                shadows = chooser.shadows()
             manifest.update({r.path: r.manifest_entry() for r in records})
             manifest.update(touched)
             for path in pruned:
                 del manifest[path]
-            state.write_state(work, manifest, repeated, report, number, sources, started, "update")
+            state.write_state(work, manifest, repeated, report, number, sources, started, "update",
+                              _generation_duplicates(home, live, held, shadows, stream))
+            copies.save(work, shadows.values())
             labels.save(work, labels.load(live).merged(codes.labels_beside(sources)))
             clusters.publish(work, signed)  # the added and changed articles
             home.publish(number, work)
@@ -254,22 +265,27 @@ def _signing(batches: Iterable[list[Article]], signed: SignatureSpill) -> Iterat
         yield batch
 
 
-def _drop_known_duplicates(live: Path, records: list[FileRecord], batches: Iterable[list[Article]],
-                           report: RunReport) -> Iterator[list[Article]]:
-    """Articles already in the live index from another file, with the same content, are duplicates."""
-    changed_paths = {r.path for r in records}
-    ix = writer.open_index(live)
-    with ix.searcher() as searcher:
-        for articles in batches:
-            kept = []
-            for article in articles:
-                stored = searcher.document(id=article.id)
-                if stored and stored.get("hash") == article.content_hash and stored.get("path") not in changed_paths:
-                    report.articles -= 1
-                    report.duplicates += 1
-                else:
-                    kept.append(article)
-            yield kept
+def _restore(home: IndexHome, options: BuildOptions) -> Callable[[list[Article]], list[Article]]:
+    """A shadow copy coming back gets its entities as a read copy does (from the entity cache when seen before)."""
+    return lambda batch: add_entities(batch, home.entity_cache, options.extract_entities, options.pool)
+
+
+def _choose(chooser: copies.Chooser, stream: ArticleStream, batches: Iterable[list[Article]],
+            report: RunReport) -> Iterator[list[Article]]:
+    """The batches as ``update`` indexes them: each new copy against the copies already held of its id."""
+    for batch in batches:
+        yield chooser.choose(batch)
+    yield from chooser.finish(a for batch in stream.beaten() for a in batch)  # known once the batches are read
+    report.articles -= chooser.beaten
+    report.duplicates += chooser.beaten
+
+
+def _generation_duplicates(home: IndexHome, live: Path, held: copies.Shadows, shadows: copies.Shadows,
+                           stream: ArticleStream) -> int:
+    """The duplicates a rebuild of the folder would count: the shadow copies, plus the copies the URL rule
+    dropped (the live generation's, and this run's among the files it read)."""
+    by_url = max(0, home.read_meta(live).get("duplicates", 0) - copies.count(held))
+    return copies.count(shadows) + by_url + stream.duplicates - stream.beaten_count
 
 
 def _guard_shrink(home: IndexHome, new_count: int, force: bool) -> None:

@@ -10,6 +10,7 @@ from search.dates import offset_minutes, publisher_day
 from search.facets import ENTITY_FIELDS
 
 LIST_FIELDS = ("authors", *ENTITY_FIELDS, "topics")  # fields that hold a list of values
+CARRIED_FORMAT = "carried"  # an indexed article carried into a new generation: its entities were found already
 
 
 @dataclass
@@ -40,6 +41,11 @@ class Article:
     line: int = 0  # 1-based line (or record start line) within that file
     format: str = ""  # reader that produced it
     utc_offset: int = 0  # minutes east of UTC the source stated for ``date``; set by normalisation
+
+    @property
+    def needs_entities(self) -> bool:
+        """Whether extraction must fill entity fields: those the format did not give, unless found already."""
+        return self.format != CARRIED_FORMAT and not set(ENTITY_FIELDS) <= self.given
 
     @property
     def day(self) -> date | None:

@@ -40,7 +40,7 @@ def content_changed(manifest: dict, record: FileRecord) -> bool:
 
 
 def write_state(work: Path, manifest: dict, repeated: RepeatedParagraphs, report: RunReport,
-                 number: int, sources: list[str], started: float, kind: str) -> None:
+                 number: int, sources: list[str], started: float, kind: str, duplicates: int | None = None) -> None:
     """Columns for the query engine, then meta.json (what stats shows), the manifest and paragraph counts."""
     cols = columns.build(work)  # numpy facet/date columns, ready when the generation goes live
     total, undated = _count_articles(cols)
@@ -53,7 +53,7 @@ def write_state(work: Path, manifest: dict, repeated: RepeatedParagraphs, report
         "undated": undated,
         "files": len(manifest),
         "rejected": len(report.rejected),
-        "duplicates": report.duplicates,
+        "duplicates": report.duplicates if duplicates is None else duplicates,  # of the generation
         "sources": [os.path.abspath(s) for s in sources],
     }
     atomic_write(work / "manifest.json", json.dumps(manifest).encode())

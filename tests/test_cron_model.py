@@ -1,5 +1,6 @@
 """Model-based test of issue 10, outcome 1: rebuild / update / update --prune / rollback in any order, with source
 files added, changed, truncated, deleted, re-added, made unreadable, replaced by a FIFO and rewritten mid-run.
+Files share some article ids (``content``), so which copy of a story is shown is part of every comparison.
 
 The model keeps, for every generation, the bytes of each file whose articles it must hold: a file's current bytes
 when they could be read whole and stayed put while being read, else what the live generation held for it (a file
@@ -42,6 +43,8 @@ STEPS = 20
 SERVER_STEPS = 20
 FILES = ("a.jsonl", "b.jsonl", "c/d.jsonl", "c/e.jsonl")
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima"]
+FIVE_LETTER_WORDS = [w for w in WORDS if len(w) == 5]  # bodies of equal word counts tie on length
+SHARED_IDS = ("story-1", "story-2", "story-3")
 PEOPLE = ["Ann Lee", "Bo Kim", "Cy Ng", "Di Roy"]
 DATES = [None, "2021-02-03", "2021-11-30T23:30:00-05:00", "2022-06-15", "2023-01-01T00:30:00+09:00", "2023-07-04"]
 QUERIES: list[dict] = [
@@ -53,15 +56,23 @@ FAR_APART_NS = 10**11  # mtimes of successive writes; a rewrite mid-run adds 1 s
 
 
 def content(name: str, seed: int) -> bytes:
-    """One version of a source file: 1-6 JSONL articles whose ids come from the file's own id space."""
+    """One version of a source file: 1-6 JSONL articles, their ids from the file's own id space or (about one in
+    three) from SHARED_IDS, which every file draws from: copies of one story in several files, of different
+    richness, often tied (``dedupe.weight``: same body and title lengths, both dated or both not)."""
     rng = random.Random(f"{name}/{seed}")
     stem = name.removesuffix(".jsonl").replace("/", "-")
     lines = []
     for k in sorted(rng.sample(range(8), rng.randint(1, 6))):
-        record = {"id": f"{stem}-{k}", "title": " ".join(rng.choices(WORDS, k=3)).capitalize(),
-                  "body": " ".join(rng.choices(WORDS, k=rng.randint(4, 30))) + f" version {seed}.",
+        shared = k < len(SHARED_IDS) and rng.random() < 0.5
+        words = FIVE_LETTER_WORDS if shared else WORDS
+        record = {"id": SHARED_IDS[k] if shared else f"{stem}-{k}",
+                  "title": " ".join(rng.choices(words, k=3)).capitalize(),
+                  "body": " ".join(rng.choices(words, k=rng.randint(4, 7) if shared else rng.randint(4, 30)))
+                  + f" version {seed:02d}.",
                   "source": rng.choice(["Wire", "Post"]), "people": rng.sample(PEOPLE, rng.randint(0, 2)),
                   "orgs": [], "places": [], "topics": [rng.choice(["news", "sport"])]}
+        if shared and rng.random() < 0.5:
+            record["url"] = f"https://example.org/{stem}/{k}"  # a copy with a link says more (never another's)
         date = rng.choice(DATES)
         if date:
             record["date"] = date

@@ -4,8 +4,8 @@ A rebuild used to drop the articles of a file it could not read whole (made
 unreadable, rewritten mid-run, a read error): the new generation silently
 lost them.  Every field a result shows is stored, so the live generation's
 documents of such a file become Articles again and go into the new one as
-they were — with their entity fields marked as given, so nothing is
-re-extracted.
+they were, entity fields included: ``CARRIED_FORMAT`` tells extraction they are
+found already, while ``given`` stays what the format gave, as dedupe weighs it.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from pathlib import Path
 from search.facets import ENTITY_FIELDS
 from search.index.schema import SEPARATOR
 from search.index.writer import open_index
-from search.model import Article
+from search.model import CARRIED_FORMAT, Article
 
-CARRIED_FORMAT = "carried"
 _ARTICLE_FIELDS = {f.name for f in dataclasses.fields(Article)}
 
 
@@ -55,6 +54,6 @@ def article_from_stored(fields: dict) -> Article:
         "id": fields["id"],
         "content_hash": fields.get("hash", ""),
         "path": fields.get("path", ""),
-        "given": frozenset(ENTITY_FIELDS),
+        "given": frozenset(data.get("given", ENTITY_FIELDS)),  # as read: dedupe weighs a copy by it
         "format": CARRIED_FORMAT,
     })

@@ -55,6 +55,8 @@ def to_document(article: Article) -> dict:
         "body": article.body,
         "data": {"url": article.url, **{name: getattr(article, name) for name in NAME_FIELDS}},
     }
+    # what ``dedupe.weight`` and ``dedupe.file_order`` read, so ``update`` can weigh this copy against a new one
+    doc["data"]["given"], doc["data"]["line"] = sorted(article.given), article.line
     if article.utc_offset:
         doc["data"]["utc_offset"] = article.utc_offset  # the publisher's zone: its day is the article's day
     if article.date is not None:

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from search.facets import ENTITY_FIELDS
 from search.ingest.boilerplate import RepeatedParagraphs
 from search.ingest.cluster import TaskPool
 from search.ingest.dedupe import StreamDedupe
@@ -80,6 +79,8 @@ class ArticleStream:
         self._keys = StreamDedupe()
         self._needs_entities: list[np.ndarray] = []  # per stream position: the format did not give every entity
         self.kept: np.ndarray | None = None  # stream positions dedupe keeps, ascending
+        self._beaten = np.zeros(0, dtype=np.int64)  # stream positions of copies another copy of their id beat
+        self._beaten_batches: list[Path] = []  # those copies, spilled by ``final`` batch by batch
         self.duplicates = 0
 
     def read(self, records: Iterable[FileRecord], rejected: RejectionLog,
@@ -112,14 +113,14 @@ class ArticleStream:
         for chunk in _chunks(carried, self.batch_articles):
             self._add_prepared(chunk)
         positions, self.duplicates = self._keys.survivors()
+        self._beaten = self._keys.id_losers
         self._keys = StreamDedupe()  # decided: the keys (~80 bytes per article) are not needed any more
         self.kept = np.sort(positions)
         return len(self.kept)
 
     def _add_prepared(self, articles: list[Article]) -> None:
         self._keys.add(articles)
-        wanted = set(ENTITY_FIELDS)
-        self._needs_entities.append(np.array([not wanted <= a.given for a in articles], dtype=bool))
+        self._needs_entities.append(np.array([a.needs_entities for a in articles], dtype=bool))
         self._prepared.append((self.spill.put(articles), len(articles)))
 
     def needing_entities(self) -> int:
@@ -133,7 +134,21 @@ class ArticleStream:
             lo, hi = np.searchsorted(self.kept, [start, start + size])
             articles = Spill.get(path)
             yield [articles[i - start] for i in self.kept[lo:hi].tolist()]
+            lo, hi = np.searchsorted(self._beaten, [start, start + size])
+            if hi > lo:
+                self._beaten_batches.append(self.spill.put([articles[i - start] for i in self._beaten[lo:hi].tolist()]))
             start += size
+
+    @property
+    def beaten_count(self) -> int:
+        return len(self._beaten)
+
+    def beaten(self) -> Iterator[list[Article]]:
+        """After ``final``: the copies another copy of their id beat (a generation's shadow copies), batch by batch."""
+        for path in self._beaten_batches:
+            yield Spill.get(path)
+            path.unlink()
+        self._beaten_batches = []
 
     def final(self, entity_cache: Path, extract: bool = True, pool: TaskPool | None = None) -> Iterator[list[Article]]:
         """Pass 3: the kept articles with their entities, batch by batch (each prepared file removed once read)."""

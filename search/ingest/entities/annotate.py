@@ -19,7 +19,7 @@ def entity_text(article: Article) -> str:
 def add_entities(articles: list[Article], cache_path: Path, with_extraction: bool = True,
                  pool: TaskPool | None = None) -> list[Article]:
     """Fill entity fields the format did not give, from the text (cached by content hash; model runs on ``pool``)."""
-    todo = [i for i, a in enumerate(articles) if not set(ENTITY_FIELDS) <= a.given]
+    todo = [i for i, a in enumerate(articles) if a.needs_entities]
     if not todo or not with_extraction:
         return articles
     extractor = EntityExtractor(cache_path=cache_path, pool=pool)
