@@ -42,7 +42,7 @@ def load(generation: Path | None) -> Shadows:
                     out[article.path].append(article)
     except EOFError:
         return dict(out)
-    except (OSError, pickle.UnpicklingError, AttributeError):
+    except Exception:  # damaged: a corrupt pickle raises almost anything (ValueError, KeyError, MemoryError…)
         return {}
 
 

@@ -164,3 +164,22 @@ def test_copies_within_the_files_one_update_reads_are_kept_for_later(tmp_path: P
     folder.delete("b.jsonl")
     folder.update(prune=True)
     assert assert_as_rebuilt(folder)["x1"] == ("Short", "c.jsonl")
+
+
+def test_a_damaged_shadows_file_reads_as_none_never_raises(tmp_path: Path):
+    """A flipped or cut byte must not make every later update fail: the copies are then unknown (as for a
+    generation written before they were kept), and update chooses between what it reads and what is shown."""
+    import random
+
+    from search.model import Article
+
+    copies.save(tmp_path, [[Article(id=f"x{i}", title="t", body="b" * i, path="a.jsonl") for i in range(5)]])
+    assert len(copies.load(tmp_path)["a.jsonl"]) == 5
+    data = (tmp_path / copies.SHADOWS_FILE).read_bytes()
+    rng = random.Random(7)
+    for _ in range(300):
+        damaged = bytearray(data)
+        for _ in range(rng.randint(1, 8)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        (tmp_path / copies.SHADOWS_FILE).write_bytes(bytes(damaged[:rng.randint(0, len(damaged))]))
+        assert isinstance(copies.load(tmp_path), dict)
