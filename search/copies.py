@@ -15,6 +15,7 @@ among the files it reads only, as before.
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 from collections import defaultdict
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from search.index.carry import article_from_stored
-from search.ingest.dedupe import file_order, weight
+from search.ingest.dedupe import file_order, richer
 from search.model import Article
 
 SHADOWS_FILE = "shadows.pickle"
@@ -60,8 +61,8 @@ def count(shadows: Shadows) -> int:
 
 
 def best(copies: list[Article]) -> Article:
-    """``dedupe``'s choice among copies of one id read in any order: the heaviest, then the first in file order."""
-    return min(copies, key=lambda a: (tuple(-w for w in weight(a)), file_order(a.path, a.line)))
+    """``dedupe``'s choice among copies of one id read in any order: its ``richer`` fold over them in file order."""
+    return functools.reduce(richer, sorted(copies, key=lambda a: file_order(a.path, a.line)))
 
 
 class Chooser:
